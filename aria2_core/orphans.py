@@ -1,0 +1,103 @@
+"""Find and stop the aria2c that a crashed instance of *this app home* left.
+
+A process is ours only when all three agree with the ownership record:
+
+* the pid is alive,
+* its creation time equals the recorded one (so a reused pid is not ours),
+* its command line carries our exact ``--conf-path=…`` argument.
+
+Anything else, the user's own aria2c on port 6800 or another app's, is never
+touched. There is deliberately no "kill every aria2c" anywhere in Aria Tray.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+import psutil
+
+from .config import conf_path_argument
+from .ownership import OwnershipRecord, clear_record, read_record
+from .paths import AppPaths
+
+log = logging.getLogger("aria_tray.orphans")
+
+# psutil reports create_time from jiffies since boot: stable, but a float.
+_CREATE_TIME_TOLERANCE_S = 0.05
+
+
+@dataclass(frozen=True)
+class OrphanReport:
+    """What a cleanup found and did, in words a person can read."""
+
+    pid: int | None
+    action: str  # "killed", "terminated", "none", "stale-record"
+    detail: str
+
+
+def is_owned(proc: psutil.Process, record: OwnershipRecord) -> bool:
+    """True when ``proc`` is, beyond doubt, the aria2c that ``record`` describes."""
+    try:
+        if proc.pid != record.pid:
+            return False
+        if abs(proc.create_time() - record.create_time) > _CREATE_TIME_TOLERANCE_S:
+            return False
+        if proc.status() == psutil.STATUS_ZOMBIE:
+            return False
+        return conf_path_argument(Path(record.conf_path)) in proc.cmdline()
+    except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
+        return False
+
+
+def find_verified_orphan(paths: AppPaths) -> psutil.Process | None:
+    """The live aria2c that the record names and that passes every check."""
+    record = read_record(paths)
+    if record is None:
+        return None
+    try:
+        proc = psutil.Process(record.pid)
+    except psutil.NoSuchProcess:
+        return None
+    return proc if is_owned(proc, record) else None
+
+
+def stop_process(proc: psutil.Process, grace_s: float = 3.0) -> str:
+    """SIGTERM first (aria2c then saves its session), SIGKILL if it lingers."""
+    try:
+        proc.terminate()
+        proc.wait(grace_s)
+        return "terminated"
+    except psutil.TimeoutExpired:
+        proc.kill()
+        try:
+            proc.wait(grace_s)
+        except psutil.TimeoutExpired:
+            log.error("aria2c pid %s did not die after SIGKILL", proc.pid)
+        return "killed"
+    except psutil.NoSuchProcess:
+        return "terminated"
+
+
+def cleanup_orphan(paths: AppPaths) -> OrphanReport:
+    """Stop a verified orphan of this app home, if any, and clear the record.
+
+    The caller must hold the instance lock: a live primary's aria2c is not
+    an orphan, and the record would name it.
+    """
+    record = read_record(paths)
+    if record is None:
+        return OrphanReport(None, "none", "no ownership record: nothing was started here")
+    proc = find_verified_orphan(paths)
+    if proc is None:
+        clear_record(paths, only_pid=record.pid)
+        return OrphanReport(
+            record.pid,
+            "stale-record",
+            f"the recorded aria2c (pid {record.pid}) is gone or is not ours; record cleared",
+        )
+    action = stop_process(proc)
+    clear_record(paths, only_pid=record.pid)
+    log.info("stopped orphaned aria2c pid %s (%s)", record.pid, action)
+    return OrphanReport(record.pid, action, f"orphaned aria2c pid {record.pid} {action}")

@@ -1,0 +1,99 @@
+"""The ownership record: which aria2c process this app home started.
+
+After a crash of the app, its aria2c may survive (a PDEATHSIG or job object
+is not available everywhere, and ``--stop-with-process`` takes a second).
+The next start must stop that process, and only that process. The record
+stores what makes a process ours beyond doubt: its pid *and* its creation
+time (a reused pid has another), plus the private conf path that appears
+in its command line.
+
+Writes are atomic (temp file + ``os.replace``) and serialised with a
+``filelock`` lock, so a reader never sees half a record, even when the app
+and ``--cleanup`` race.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from dataclasses import asdict, dataclass
+
+from filelock import FileLock
+from filelock import Timeout as FileLockTimeout
+
+from .config import write_private_file
+from .errors import OwnershipError
+from .paths import AppPaths
+
+log = logging.getLogger("aria_tray.ownership")
+
+LOCK_TIMEOUT_S = 5.0
+
+
+@dataclass(frozen=True)
+class OwnershipRecord:
+    pid: int
+    create_time: float
+    exe: str
+    conf_path: str
+    port: int
+    app_pid: int
+
+
+def _lock(paths: AppPaths) -> FileLock:
+    paths.engine_dir.mkdir(parents=True, exist_ok=True)
+    return FileLock(str(paths.ownership_lock), timeout=LOCK_TIMEOUT_S)
+
+
+def write_record(paths: AppPaths, record: OwnershipRecord) -> None:
+    """Atomically replace the record. Raises ``OwnershipError`` on failure."""
+    try:
+        with _lock(paths):
+            write_private_file(paths.ownership_file, json.dumps(asdict(record), indent=1))
+    except (OSError, FileLockTimeout) as exc:
+        raise OwnershipError(f"Cannot write {paths.ownership_file}: {exc}") from exc
+
+
+def read_record(paths: AppPaths) -> OwnershipRecord | None:
+    """The current record, or None when there is none or it cannot be trusted."""
+    try:
+        with _lock(paths):
+            text = paths.ownership_file.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return None
+    except (OSError, FileLockTimeout) as exc:
+        raise OwnershipError(f"Cannot read {paths.ownership_file}: {exc}") from exc
+    try:
+        data = json.loads(text)
+        return OwnershipRecord(
+            pid=int(data["pid"]),
+            create_time=float(data["create_time"]),
+            exe=str(data["exe"]),
+            conf_path=str(data["conf_path"]),
+            port=int(data["port"]),
+            app_pid=int(data["app_pid"]),
+        )
+    except (ValueError, KeyError, TypeError) as exc:
+        # A corrupt record identifies nothing, so it can justify no kill.
+        log.warning("ignoring corrupt ownership record %s: %s", paths.ownership_file, exc)
+        return None
+
+
+def clear_record(paths: AppPaths, only_pid: int | None = None) -> None:
+    """Remove the record; with ``only_pid``, only if it still names that pid."""
+    try:
+        with _lock(paths):
+            if only_pid is not None:
+                try:
+                    current = json.loads(paths.ownership_file.read_text(encoding="utf-8"))
+                    if int(current.get("pid", -1)) != only_pid:
+                        return
+                except (OSError, ValueError):
+                    pass
+            try:
+                os.remove(paths.ownership_file)
+            except FileNotFoundError:
+                pass
+    except FileLockTimeout as exc:
+        raise OwnershipError(f"Cannot clear {paths.ownership_file}: {exc}") from exc

@@ -1,0 +1,138 @@
+"""Where Aria Tray keeps its files: one per-user *app home*.
+
+Everything that identifies an instance (the instance lock, the IPC socket,
+the aria2c ownership record, the private aria2c config, the session, the
+link journal, the logs) lives below one folder. Two app homes never meet, so
+tests and portable installs set ``ARIA_TRAY_HOME`` and get a world of their
+own. The home is never under ``/tmp`` or ``TMPDIR`` by default: browsers and
+sandboxes change TMPDIR, and a lock that moves is no lock at all.
+"""
+
+from __future__ import annotations
+
+import getpass
+import hashlib
+import os
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+HOME_ENV = "ARIA_TRAY_HOME"
+
+# AF_UNIX socket paths are limited to 108 bytes (104 on macOS); keep a margin.
+_MAX_SOCKET_PATH = 100
+
+
+def default_home() -> Path:
+    """The per-user app home for this platform, honouring ``ARIA_TRAY_HOME``."""
+    override = os.environ.get(HOME_ENV)
+    if override:
+        return Path(override).expanduser().absolute()
+    if sys.platform == "win32":
+        base = os.environ.get("LOCALAPPDATA") or str(Path.home() / "AppData" / "Local")
+        return Path(base) / "AriaTray"
+    if sys.platform == "darwin":
+        return Path.home() / "Library" / "Application Support" / "AriaTray"
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "aria-tray"
+
+
+def _user_tag() -> str:
+    try:
+        return getpass.getuser()
+    except Exception:  # no user name in the environment: fall back to the uid
+        return str(os.getuid()) if hasattr(os, "getuid") else "user"
+
+
+@dataclass(frozen=True)
+class AppPaths:
+    """All the files of one app home. Build it with :meth:`for_home`."""
+
+    home: Path
+
+    @classmethod
+    def for_home(cls, home: Path | str | None = None) -> AppPaths:
+        return cls(Path(home).absolute() if home is not None else default_home())
+
+    # -- instance ---------------------------------------------------------
+    @property
+    def lock_file(self) -> Path:
+        """The ``QLockFile`` that decides which process is the primary."""
+        return self.home / "instance.lock"
+
+    @property
+    def server_name(self) -> str:
+        """The ``QLocalServer`` name: a socket path on Unix, a pipe name on Windows.
+
+        Windows pipe names are machine-wide, so the user and a hash of the
+        home go into the name. On Unix the socket sits in the home (mode
+        0700), unless that path is too long for AF_UNIX; then it moves to a
+        short per-user runtime folder, still keyed by the home's hash.
+        """
+        digest = hashlib.sha256(str(self.home).encode()).hexdigest()[:16]
+        if sys.platform == "win32":
+            return f"aria-tray-{_user_tag()}-{digest}"
+        path = self.home / "ipc.sock"
+        if len(str(path).encode()) <= _MAX_SOCKET_PATH:
+            return str(path)
+        runtime = os.environ.get("XDG_RUNTIME_DIR") or str(Path.home() / ".cache")
+        return str(Path(runtime) / "aria-tray" / f"{digest}.sock")
+
+    # -- engine -----------------------------------------------------------
+    @property
+    def engine_dir(self) -> Path:
+        return self.home / "engine"
+
+    @property
+    def conf_file(self) -> Path:
+        """Private aria2c config (0600). Holds the RPC secret, so it is never on argv."""
+        return self.engine_dir / "aria2.conf"
+
+    @property
+    def session_file(self) -> Path:
+        """aria2c's ``--input-file`` and ``--save-session``: the unfinished queue."""
+        return self.engine_dir / "session.txt"
+
+    @property
+    def ownership_file(self) -> Path:
+        """JSON record of the aria2c we started (see ``aria2_core.ownership``)."""
+        return self.engine_dir / "owned-aria2c.json"
+
+    @property
+    def ownership_lock(self) -> Path:
+        return self.engine_dir / "owned-aria2c.json.lock"
+
+    # -- app data ---------------------------------------------------------
+    @property
+    def journal_file(self) -> Path:
+        """Links accepted but not yet confirmed in aria2's session."""
+        return self.home / "journal.jsonl"
+
+    @property
+    def history_file(self) -> Path:
+        """Completed and failed downloads, which aria2 itself forgets."""
+        return self.home / "history.json"
+
+    @property
+    def log_dir(self) -> Path:
+        return self.home / "logs"
+
+    @property
+    def settings_file(self) -> Path:
+        return self.home / "settings.ini"
+
+    def ensure(self) -> None:
+        """Create the folders, user-only, so the socket and secrets stay private."""
+        for folder in (self.home, self.engine_dir, self.log_dir):
+            folder.mkdir(parents=True, exist_ok=True)
+            if sys.platform != "win32":
+                os.chmod(folder, 0o700)
+        name = self.server_name
+        if sys.platform != "win32" and not name.startswith(str(self.home)):
+            Path(name).parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+
+
+def default_download_dir() -> Path:
+    """The user's Downloads folder, or the home folder when there is none."""
+    downloads = Path.home() / "Downloads"
+    return downloads if downloads.is_dir() else Path.home()

@@ -1,0 +1,160 @@
+"""Bootstrap and shutdown of the primary instance.
+
+Start-up order (see ARCHITECTURE.md):
+
+1. the caller already holds the instance lock;
+2. ``QApplication`` (quit-on-last-window-closed off: we live in the tray);
+3. the command line's own links go into the journal, before anything can fail;
+4. the IPC server listens, so waiting second launches get through at once;
+5. signal relay, controller (engine start is asynchronous), tray.
+
+Every exit path (tray Quit, ``--quit``, SIGTERM/SIGINT/SIGHUP, session end)
+goes through :meth:`PrimaryApp.request_quit` or, when the event loop is
+already ending, :meth:`PrimaryApp.shutdown_now`. Both are idempotent and
+keep one order: stop aria2c (save, shutdown, wait, kill), drop the ownership
+record, close the IPC server, and release the instance lock last.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from typing import Any
+
+from PySide6.QtCore import QObject, QTimer, Slot
+from PySide6.QtWidgets import QApplication
+
+from aria2_core import APP_NAME, __version__
+from aria2_core.config import EngineSettings
+from aria2_core.errors import AriaTrayError, IpcError
+from aria2_core.ipc_protocol import Request
+from aria2_core.paths import AppPaths
+
+from .controller import Controller
+from .logging_setup import setup_logging
+from .single_instance import InstanceLock, IpcServer
+from .tray import Tray
+from .unix_signals import SignalRelay
+
+log = logging.getLogger("aria_tray.app")
+
+
+def engine_settings_from_env() -> EngineSettings:
+    """Settings for this run; ``ARIA_TRAY_RPC_PORT`` asks for a port (tests, power users)."""
+    settings = EngineSettings()
+    port = os.environ.get("ARIA_TRAY_RPC_PORT")
+    if port and port.isdigit():
+        settings.preferred_port = int(port)
+    download_dir = os.environ.get("ARIA_TRAY_DOWNLOAD_DIR")
+    if download_dir:
+        settings.download_dir = download_dir  # type: ignore[assignment]
+    return settings
+
+
+class PrimaryApp(QObject):
+    """Wires the primary instance together and owns its orderly end."""
+
+    def __init__(self, qapp: QApplication, paths: AppPaths, lock: InstanceLock) -> None:
+        super().__init__()
+        self._qapp = qapp
+        self._paths = paths
+        self._lock = lock
+        self._quitting = False
+        self._finished = False
+        self.controller = Controller(paths, engine_settings_from_env(), self)
+        self.server = IpcServer(paths.server_name, self._handle_request, self)
+        self.signals = SignalRelay(self)
+        self.signals.received.connect(lambda signum: self.request_quit(f"signal {signum}"))
+        self.tray = Tray(self.controller, self)
+        self.tray.quit_requested.connect(lambda: self.request_quit("tray"))
+        qapp.aboutToQuit.connect(self.shutdown_now)
+        qapp.commitDataRequest.connect(lambda *_: self.controller.save_session())
+
+    def start(self, initial_items: list[str]) -> None:
+        if initial_items:
+            self.controller.submit(initial_items, source="command line")
+        self.server.listen()
+        self.controller.start()
+        self.tray.show()
+        log.info("%s %s primary started (pid %d)", APP_NAME, __version__, os.getpid())
+
+    # -- IPC --------------------------------------------------------------
+    def _handle_request(self, request: Request) -> dict[str, Any]:
+        if request.cmd == "open":
+            items = list(request.args.get("items", []))
+            if self._quitting:
+                raise IpcError("Aria Tray is quitting; try again in a moment.")
+            try:
+                entry = self.controller.submit(items, source="second launch")
+            except OSError as exc:
+                raise IpcError(f"Could not record the links: {exc}") from exc
+            return {"accepted": len(items), "entry": entry}
+        if request.cmd == "status":
+            return self.controller.status()
+        if request.cmd == "quit":
+            QTimer.singleShot(0, lambda: self.request_quit("--quit"))
+            return {"pid": os.getpid()}
+        if request.cmd == "show":
+            self.tray.show_running_hint()
+            return {"shown": True}
+        raise IpcError(f"unknown command {request.cmd!r}")
+
+    # -- shutdown ---------------------------------------------------------
+    @Slot()
+    def request_quit(self, reason: str = "") -> None:
+        """Begin the orderly, asynchronous shutdown. Safe to call any number of times."""
+        if self._quitting:
+            return
+        self._quitting = True
+        log.info("quitting (%s)", reason or "requested")
+        self.controller.stop(self._after_engine_stopped)
+
+    def _after_engine_stopped(self) -> None:
+        self._close_front()
+        self._qapp.exit(0)
+
+    def _close_front(self) -> None:
+        self.server.close()
+        self.tray.hide()
+        self.signals.close()
+
+    @Slot()
+    def shutdown_now(self) -> None:
+        """Blocking, bounded shutdown for when the event loop is ending anyway."""
+        if self._finished:
+            return
+        self._finished = True
+        self._quitting = True
+        self.controller.stop_now()
+        self._close_front()
+
+    def release_lock(self) -> None:
+        """Last step of every exit: only now may another instance become primary."""
+        self._lock.release()
+
+
+def run_primary(paths: AppPaths, lock: InstanceLock, items: list[str]) -> int:
+    """Run the primary instance until it quits; returns the exit code."""
+    setup_logging(paths)
+    qapp = QApplication.instance() or QApplication(sys.argv[:1])
+    assert isinstance(qapp, QApplication)
+    qapp.setApplicationName("aria-tray")
+    qapp.setApplicationDisplayName(APP_NAME)
+    qapp.setApplicationVersion(__version__)
+    qapp.setQuitOnLastWindowClosed(False)
+    primary = PrimaryApp(qapp, paths, lock)
+    try:
+        primary.start(items)
+    except AriaTrayError as exc:
+        log.error("start-up failed: %s", exc)
+        primary.shutdown_now()
+        primary.release_lock()
+        if sys.stderr is not None:
+            print(f"aria-tray: {exc}", file=sys.stderr)
+        return 1
+    code = qapp.exec()
+    primary.shutdown_now()
+    primary.release_lock()
+    log.info("exited with code %d", code)
+    return code

@@ -1,0 +1,179 @@
+"""Command line: ``aria-tray [URL|FILE …] [--quit|--show|--status|--cleanup|--version]``.
+
+The forwarding path is kept lean on purpose: a second launch connects to
+the primary with plain sockets (no Qt, no ``requests`` on POSIX), hands over
+its links, waits for the acknowledgement and exits. Qt is imported only
+when this process has to take the instance lock, and QtWidgets only when it
+becomes the primary.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Callable
+from typing import Any
+
+from aria2_core import APP_NAME, __version__
+from aria2_core.errors import AriaTrayError, IpcError
+from aria2_core.paths import AppPaths
+
+from .ipc_client import PrimaryUnavailable, forward_or_acquire, send_request
+
+EXIT_OK = 0
+EXIT_ERROR = 1
+EXIT_USAGE = 2
+EXIT_NOT_RUNNING = 3
+QUIT_WAIT_S = 15.0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="aria-tray",
+        description=(
+            f"{APP_NAME}: a tray download manager driving one private aria2c. "
+            "Links and files given here go to the running instance, or start it."
+        ),
+        epilog=(
+            "Exit codes: 0 ok, 1 error, 2 usage, 3 not running (--status, --quit, --show). "
+            "ARIA_TRAY_HOME chooses the app home (tests, portable use)."
+        ),
+    )
+    parser.add_argument(
+        "items",
+        nargs="*",
+        metavar="URL|FILE",
+        help="http(s)/ftp/sftp URLs, magnet links, .torrent/.metalink/.meta4 files",
+    )
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument("--quit", action="store_true", help="quit the running instance and wait")
+    group.add_argument("--show", action="store_true", help="bring the running instance forward")
+    group.add_argument("--status", action="store_true", help="print the running instance's state")
+    group.add_argument(
+        "--cleanup",
+        action="store_true",
+        help="stop aria2c processes orphaned by a crash of this app home (and nothing else)",
+    )
+    parser.add_argument("--version", action="version", version=f"{APP_NAME} {__version__}")
+    return parser
+
+
+def normalise_items(items: list[str], cwd: str) -> list[str]:
+    """Make existing file paths absolute: the primary has another working folder."""
+    out = []
+    for item in items:
+        candidate = os.path.join(cwd, os.path.expanduser(item))
+        out.append(os.path.abspath(candidate) if os.path.exists(candidate) else item)
+    return out
+
+
+def _lazy_lock(paths: AppPaths) -> tuple[Callable[[], bool], Callable[[], Any]]:
+    """A try-lock function that imports Qt only when first called."""
+    holder: dict[str, Any] = {}
+
+    def try_lock() -> bool:
+        if "lock" not in holder:
+            from .single_instance import InstanceLock
+
+            holder["lock"] = InstanceLock.for_paths(paths)
+        return bool(holder["lock"].try_acquire())
+
+    return try_lock, lambda: holder.get("lock")
+
+
+def _print_json(data: dict[str, Any]) -> None:
+    print(json.dumps(data, indent=2, sort_keys=True))
+
+
+def _err(message: str) -> None:
+    if sys.stderr is not None:
+        print(f"aria-tray: {message}", file=sys.stderr)
+
+
+def _control(paths: AppPaths, cmd: str) -> int:
+    """--quit, --show, --status: talk to a running primary; never start one."""
+    try:
+        result = send_request(paths.server_name, cmd, {})
+    except PrimaryUnavailable:
+        if cmd == "status":
+            _print_json({"running": False, "home": str(paths.home)})
+        else:
+            _err(f"{APP_NAME} is not running.")
+        return EXIT_NOT_RUNNING
+    except IpcError as exc:
+        _err(str(exc))
+        return EXIT_ERROR
+    if cmd == "status":
+        _print_json(result)
+    elif cmd == "quit":
+        return _wait_for_exit(int(result.get("pid", 0)))
+    return EXIT_OK
+
+
+def _wait_for_exit(pid: int) -> int:
+    """--quit returns once the primary (and so its aria2c) is gone."""
+    import psutil
+
+    if pid <= 0:
+        return EXIT_OK
+    try:
+        psutil.Process(pid).wait(QUIT_WAIT_S)
+    except psutil.NoSuchProcess:
+        pass
+    except psutil.TimeoutExpired:
+        _err(f"{APP_NAME} (pid {pid}) is still shutting down after {QUIT_WAIT_S:.0f} s.")
+        return EXIT_ERROR
+    return EXIT_OK
+
+
+def _cleanup(paths: AppPaths) -> int:
+    """Stop verified orphans of this app home; refuse while a primary is alive."""
+    from aria2_core.orphans import cleanup_orphan
+
+    from .single_instance import InstanceLock
+
+    lock = InstanceLock.for_paths(paths)
+    if not lock.try_acquire():
+        pid = lock.holder_pid()
+        _err(
+            f"refusing to clean up: {APP_NAME} is running (pid {pid}) and owns its aria2c. "
+            "Quit it first with --quit."
+        )
+        return EXIT_ERROR
+    try:
+        report = cleanup_orphan(paths)
+    finally:
+        lock.release()
+    print(report.detail)
+    return EXIT_OK
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    paths = AppPaths.for_home()
+    try:
+        paths.ensure()
+    except OSError as exc:
+        _err(f"cannot create the app home {paths.home}: {exc}")
+        return EXIT_ERROR
+    try:
+        if args.cleanup:
+            return _cleanup(paths)
+        for cmd in ("quit", "show", "status"):
+            if getattr(args, cmd):
+                return _control(paths, cmd)
+        cwd = os.getcwd()
+        items = normalise_items(args.items, cwd)
+        cmd, payload = ("open", {"items": items, "cwd": cwd}) if items else ("show", {})
+        try_lock, get_lock = _lazy_lock(paths)
+        result = forward_or_acquire(paths.server_name, cmd, payload, try_lock)
+        if result is not None:
+            return EXIT_OK
+        from .app import run_primary
+
+        return run_primary(paths, get_lock(), items)
+    except AriaTrayError as exc:
+        _err(str(exc))
+        return EXIT_ERROR

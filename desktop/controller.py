@@ -1,0 +1,264 @@
+"""The controller: the one facade that the tray, windows and IPC talk to.
+
+It hides the engine, the RPC client and the link journal behind plain
+methods and Qt signals. Two rules shape it:
+
+* **A link is never lost.** ``submit`` appends to the fsync'd journal
+  before it returns (the IPC server acks only after that), and an entry
+  is marked done only after aria2 accepted it and saved its session. A
+  crash anywhere in between replays the entry at the next start.
+* **Nothing blocks the GUI thread on the network.** Every RPC call runs
+  on the task runner; results come back as signals. Stats are polled only
+  while something is downloading, so an idle app makes no RPC at all.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QObject, QTimer, Signal, Slot
+
+from aria2_core.config import EngineSettings
+from aria2_core.errors import RpcError
+from aria2_core.journal import JournalEntry, LinkJournal
+from aria2_core.links import parse_many
+from aria2_core.models import GlobalStat
+from aria2_core.paths import AppPaths
+from aria2_core.rpc import build_add_calls
+
+from .engine import Engine, EngineState
+from .tasks import TaskRunner
+
+log = logging.getLogger("aria_tray.controller")
+
+ACTIVE_POLL_MS = 1000
+
+
+@dataclass(frozen=True)
+class Notice:
+    """Something the user should be told about (shown as a tray message)."""
+
+    title: str
+    text: str
+    is_error: bool = False
+
+
+class Controller(QObject):
+    """Facade over engine, RPC and journal. All methods run on the GUI thread."""
+
+    engine_state_changed = Signal(str)
+    stats_changed = Signal(object)  # GlobalStat
+    notice = Signal(object)  # Notice
+    links_added = Signal(int)
+
+    def __init__(
+        self,
+        paths: AppPaths,
+        settings: EngineSettings,
+        parent: QObject | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self._paths = paths
+        self._settings = settings
+        self.tasks = TaskRunner(self)
+        self.engine = Engine(paths, settings, self.tasks, self)
+        self._journal = LinkJournal(paths.journal_file)
+        self._draining = False
+        self._stats = GlobalStat.from_dict({})
+        self._stopping = False
+
+        self._poll_timer = QTimer(self)
+        self._poll_timer.setInterval(ACTIVE_POLL_MS)
+        self._poll_timer.timeout.connect(self.refresh_stats)
+
+        self.engine.state_changed.connect(self._on_engine_state)
+        self.engine.ready.connect(self._on_engine_ready)
+
+    # -- life -------------------------------------------------------------
+    def start(self) -> None:
+        self._journal.compact()
+        self.engine.start()
+
+    def stop(self, on_stopped: Any) -> None:
+        """Stop polling, then the engine; ``on_stopped`` runs when aria2c is gone."""
+        self._stopping = True
+        self._poll_timer.stop()
+        self.engine.stop(on_stopped)
+
+    def stop_now(self) -> None:
+        self._stopping = True
+        self._poll_timer.stop()
+        self.engine.stop_now()
+        self.tasks.shutdown()
+
+    # -- links ------------------------------------------------------------
+    def submit(self, items: list[str], source: str, options: dict[str, str] | None = None) -> str:
+        """Journal ``items`` durably, then queue them for aria2. Returns the entry id.
+
+        Raises ``OSError`` when the journal cannot be written: the caller must
+        then refuse the links rather than pretend they were taken.
+        """
+        entry_id = self._journal.append(list(items), options or {}, source)
+        log.info("accepted %d item(s) from %s as %s", len(items), source, entry_id)
+        QTimer.singleShot(0, self._drain)
+        return entry_id
+
+    def pending_count(self) -> int:
+        return sum(len(e.items) for e in self._journal.pending())
+
+    @Slot()
+    def _drain(self) -> None:
+        """Send pending journal entries to aria2, one batch at a time."""
+        client = self.engine.client
+        if self._draining or client is None or self._stopping:
+            return
+        pending = self._journal.pending()
+        if not pending:
+            return
+        self._draining = True
+        entries = pending[:50]
+
+        def send() -> list[tuple[JournalEntry, list[str], list[str]]]:
+            outcome = []
+            for entry in entries:
+                parsed = parse_many(entry.items)
+                problems = [str(err) for err in parsed.errors]
+                gids: list[str] = []
+                if parsed.links:
+                    calls = build_add_calls(parsed.links, entry.options)
+                    for link, result in zip(parsed.links, client.multicall(calls), strict=True):
+                        if isinstance(result, RpcError):
+                            problems.append(f"{link.value}: {result.message}")
+                        else:
+                            gids.extend(result if isinstance(result, list) else [result])
+                outcome.append((entry, gids, problems))
+            client.save_session()
+            return outcome
+
+        self.tasks.run(send, on_done=self._drained, on_error=self._drain_failed)
+
+    def _drained(self, outcome: list[tuple[JournalEntry, list[str], list[str]]]) -> None:
+        self._draining = False
+        added = 0
+        for entry, gids, problems in outcome:
+            self._journal.mark_done(entry.id)
+            added += len(gids)
+            for problem in problems:
+                log.warning("not added (%s): %s", entry.source, problem)
+            if problems:
+                self.notice.emit(
+                    Notice("Some links were not added", "\n".join(problems[:10]), is_error=True)
+                )
+        if added:
+            self.links_added.emit(added)
+        self._journal.compact()
+        self.wake_polling()
+        QTimer.singleShot(0, self._drain)
+
+    def _drain_failed(self, exc: BaseException) -> None:
+        # The entries stay in the journal; the next ready engine replays them.
+        self._draining = False
+        log.warning("could not hand links to aria2 yet: %s", exc)
+
+    # -- actions ----------------------------------------------------------
+    def pause_all(self) -> None:
+        self._call(lambda c: c.pause_all(), "Pause all")
+
+    def resume_all(self) -> None:
+        self._call(lambda c: c.unpause_all(), "Resume all")
+
+    def save_session(self) -> None:
+        self._call(lambda c: c.save_session(), "Save session")
+
+    def download_dir(self) -> Path:
+        return Path(self._settings.download_dir)
+
+    def _call(self, fn: Any, what: str) -> None:
+        client = self.engine.client
+        if client is None:
+            self.notice.emit(Notice(what, self._not_ready_text(), is_error=True))
+            return
+
+        def done(_: object) -> None:
+            self.wake_polling()
+
+        def failed(exc: BaseException) -> None:
+            self.notice.emit(Notice(f"{what} failed", str(exc), is_error=True))
+
+        self.tasks.run(lambda: fn(client), on_done=done, on_error=failed)
+
+    def _not_ready_text(self) -> str:
+        if self.engine.state == EngineState.FAILED:
+            return f"The download engine is stopped: {self.engine.error}"
+        return "The download engine is still starting; try again in a moment."
+
+    # -- stats ------------------------------------------------------------
+    @property
+    def stats(self) -> GlobalStat:
+        return self._stats
+
+    @Slot()
+    def refresh_stats(self) -> None:
+        client = self.engine.client
+        if client is None:
+            self._poll_timer.stop()
+            return
+        self.tasks.run(
+            lambda: GlobalStat.from_dict(client.get_global_stat()),
+            on_done=self._got_stats,
+            on_error=lambda exc: log.debug("stats: %s", exc),
+        )
+
+    def wake_polling(self) -> None:
+        """Poll now, and keep polling while anything is active."""
+        if self._stopping:
+            return
+        self.refresh_stats()
+
+    def _got_stats(self, stats: GlobalStat) -> None:
+        self._stats = stats
+        self.stats_changed.emit(stats)
+        busy = stats.num_active > 0
+        if busy and not self._poll_timer.isActive() and not self._stopping:
+            self._poll_timer.start()
+        elif not busy and self._poll_timer.isActive():
+            self._poll_timer.stop()  # idle: no periodic RPC at all
+
+    # -- engine -----------------------------------------------------------
+    @Slot(str)
+    def _on_engine_state(self, state: str) -> None:
+        if state != EngineState.READY:
+            self._poll_timer.stop()
+        if state == EngineState.FAILED:
+            self.notice.emit(Notice("Download engine stopped", self.engine.error, True))
+        self.engine_state_changed.emit(state)
+
+    @Slot()
+    def _on_engine_ready(self) -> None:
+        self._drain()
+        self.wake_polling()
+
+    # -- status (for --status and the tooltip) ----------------------------
+    def status(self) -> dict[str, Any]:
+        stats = self._stats
+        return {
+            "running": True,
+            "app_pid": os.getpid(),
+            "aria2c_pid": self.engine.pid,
+            "port": self.engine.port,
+            "engine_state": str(self.engine.state),
+            "engine_error": self.engine.error,
+            "home": str(self._paths.home),
+            "counts": {
+                "active": stats.num_active,
+                "waiting": stats.num_waiting,
+                "stopped": stats.num_stopped,
+            },
+            "download_speed": stats.download_speed,
+            "upload_speed": stats.upload_speed,
+            "pending_links": self.pending_count(),
+        }

@@ -1,0 +1,483 @@
+"""The engine: the one and only owner of this instance's aria2c.
+
+Nothing else in Aria Tray starts or stops aria2c. The engine
+
+* stops a verified orphan of a previous crash before starting (and nothing
+  else: see ``aria2_core.orphans``);
+* starts aria2c through ``QProcess`` from the GUI thread, tied to our life
+  three ways: ``--stop-with-process`` everywhere, ``setpriv --pdeathsig
+  TERM`` on Linux (SIGTERM, so aria2c saves its session on the way out),
+  and a kill-on-close Job Object on Windows;
+* declares it ready only when *that* process listens on the loopback port
+  and an authenticated ``aria2.getVersion`` answers;
+* retries on a fresh port when aria2c exits 1 during start-up (port race),
+  restarts it with backoff after a crash, and gives up with a visible error
+  after repeated rapid failures;
+* shuts it down in the documented order: save session, shutdown, wait,
+  kill (even when the RPC failed), then drop the ownership record.
+"""
+
+from __future__ import annotations
+
+import collections
+import logging
+import os
+import shutil
+import socket
+import sys
+import time
+from collections.abc import Callable
+from enum import StrEnum
+
+import psutil
+from PySide6.QtCore import QObject, QProcess, QProcessEnvironment, QTimer, Signal, Slot
+
+from aria2_core.binary import find_aria2c
+from aria2_core.config import EngineSettings, LaunchSpec, build_launch
+from aria2_core.errors import AriaTrayError
+from aria2_core.orphans import cleanup_orphan
+from aria2_core.ownership import OwnershipRecord, clear_record, write_record
+from aria2_core.paths import AppPaths
+from aria2_core.ports import pick_free_port, pid_listens_on
+from aria2_core.rpc import Aria2Client
+
+from .tasks import TaskRunner
+
+log = logging.getLogger("aria_tray.engine")
+
+READY_TIMEOUT_MS = 10_000
+PROBE_INTERVAL_MS = 40
+STOP_GRACE_MS = 5_000
+MAX_PORT_RETRIES = 5
+CRASH_WINDOW_S = 60.0
+MAX_CRASHES_IN_WINDOW = 5
+EXIT_SETUP_FAILED = 1
+EXIT_BAD_OPTION = 28
+
+
+def wake_event_loop(port: int) -> None:
+    """Connect to aria2c's RPC port and hang up, so a pending SIGTERM is seen now."""
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+            pass
+    except OSError:
+        pass  # already gone: that is what we wanted
+
+
+class EngineState(StrEnum):
+    STOPPED = "stopped"
+    STARTING = "starting"
+    READY = "ready"
+    RESTARTING = "restarting"
+    STOPPING = "stopping"
+    FAILED = "failed"
+
+
+def _clean_environment() -> QProcessEnvironment:
+    """The environment for aria2c, minus what a frozen bootloader injected."""
+    env = QProcessEnvironment.systemEnvironment()
+    if getattr(sys, "frozen", False):
+        original = env.value("LD_LIBRARY_PATH_ORIG")
+        if original:
+            env.insert("LD_LIBRARY_PATH", original)
+        else:
+            env.remove("LD_LIBRARY_PATH")
+    for name in ("ARIA_TRAY_HOME", "PYINSTALLER_RESET_ENVIRONMENT"):
+        env.remove(name)
+    return env
+
+
+def _wrap_for_parent_death(spec: LaunchSpec) -> tuple[str, list[str]]:
+    """On Linux, run aria2c via ``setpriv --pdeathsig TERM`` when it exists."""
+    if sys.platform.startswith("linux") and os.environ.get("ARIA_TRAY_NO_PDEATHSIG") != "1":
+        setpriv = shutil.which("setpriv")
+        if setpriv:
+            return setpriv, ["--pdeathsig", "TERM", "--", spec.program, *spec.arguments]
+    return spec.program, list(spec.arguments)
+
+
+class Engine(QObject):
+    """Owns one aria2c through ``QProcess``. Every method runs on the GUI thread."""
+
+    state_changed = Signal(str)
+    ready = Signal()
+
+    def __init__(
+        self,
+        paths: AppPaths,
+        settings: EngineSettings,
+        tasks: TaskRunner,
+        parent: QObject | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self._paths = paths
+        self._settings = settings
+        self._tasks = tasks
+        self._state = EngineState.STOPPED
+        self._process: QProcess | None = None
+        self._spec: LaunchSpec | None = None
+        self._client: Aria2Client | None = None
+        self._error = ""
+        self._port_attempts = 0
+        self._crashes: collections.deque[float] = collections.deque(maxlen=MAX_CRASHES_IN_WINDOW)
+        self._output: collections.deque[str] = collections.deque(maxlen=30)
+        self._ready_deadline = 0.0
+        self._probe_busy = False
+        self._on_stopped: list[Callable[[], None]] = []
+        self._job_handle: object | None = None
+        self._child_pid: int | None = None  # processId() reads 0 once finished
+
+        self._probe_timer = QTimer(self)
+        self._probe_timer.setInterval(PROBE_INTERVAL_MS)
+        self._probe_timer.timeout.connect(self._probe)
+        self._restart_timer = QTimer(self)
+        self._restart_timer.setSingleShot(True)
+        self._restart_timer.timeout.connect(self._launch)
+        self._kill_timer = QTimer(self)
+        self._kill_timer.setSingleShot(True)
+        self._kill_timer.timeout.connect(self._kill_after_grace)
+
+    # -- public view ------------------------------------------------------
+    @property
+    def state(self) -> EngineState:
+        return self._state
+
+    @property
+    def client(self) -> Aria2Client | None:
+        """The RPC client while ready; use it from the task runner only."""
+        return self._client if self._state == EngineState.READY else None
+
+    @property
+    def pid(self) -> int | None:
+        if self._process is None or self._process.state() == QProcess.ProcessState.NotRunning:
+            return None
+        return int(self._process.processId()) or None
+
+    @property
+    def port(self) -> int | None:
+        return self._spec.port if self._spec else None
+
+    @property
+    def error(self) -> str:
+        return self._error
+
+    def update_settings(self, settings: EngineSettings) -> None:
+        """Used at the next (re)start; live changes go through RPC."""
+        self._settings = settings
+
+    # -- start ------------------------------------------------------------
+    def start(self) -> None:
+        """Start aria2c (after clearing a verified orphan). Idempotent."""
+        if self._state in (EngineState.STARTING, EngineState.READY, EngineState.STOPPING):
+            return
+        self._error = ""
+        self._port_attempts = 0
+        self._set_state(EngineState.STARTING)
+        self._tasks.run(
+            lambda: cleanup_orphan(self._paths),
+            on_done=self._after_orphan_check,
+            on_error=self._after_orphan_check,
+        )
+
+    def restart(self) -> None:
+        """Start again after a FAILED state (the user asked for it)."""
+        self._crashes.clear()
+        if self._state == EngineState.FAILED:
+            self._set_state(EngineState.STOPPED)
+        self.start()
+
+    def _after_orphan_check(self, report: object) -> None:
+        if isinstance(report, BaseException):
+            log.warning("orphan check failed: %s", report)
+        elif getattr(report, "action", "none") != "none":
+            log.info("orphan check: %s", getattr(report, "detail", report))
+        if self._state == EngineState.STARTING:
+            self._launch()
+
+    @Slot()
+    def _launch(self) -> None:
+        if self._state not in (EngineState.STARTING, EngineState.RESTARTING):
+            return
+        self._set_state(EngineState.STARTING)
+        try:
+            binary = find_aria2c(self._settings.binary_override)
+            preferred = self._settings.preferred_port if self._port_attempts == 0 else None
+            port = preferred or pick_free_port()
+            self._spec = build_launch(binary, self._paths, self._settings, port, os.getpid())
+        except (AriaTrayError, OSError) as exc:
+            self._fail(str(exc))
+            return
+        program, arguments = _wrap_for_parent_death(self._spec)
+        process = QProcess(self)
+        process.setProgram(program)
+        process.setArguments(arguments)
+        process.setWorkingDirectory(str(self._paths.engine_dir))
+        process.setProcessEnvironment(_clean_environment())
+        process.setProcessChannelMode(QProcess.ProcessChannelMode.MergedChannels)
+        process.readyReadStandardOutput.connect(self._read_output)
+        process.started.connect(self._on_started)
+        process.finished.connect(self._on_finished)
+        process.errorOccurred.connect(self._on_process_error)
+        self._process = process
+        self._output.clear()
+        log.info("starting %s on 127.0.0.1:%d", binary, port)
+        process.start()
+
+    @Slot()
+    def _on_started(self) -> None:
+        process, spec = self._process, self._spec
+        if process is None or spec is None or self.sender() is not process:
+            return
+        pid = int(process.processId())
+        self._child_pid = pid
+        try:
+            proc = psutil.Process(pid)
+            record = OwnershipRecord(
+                pid=pid,
+                create_time=proc.create_time(),
+                exe=spec.program,
+                conf_path=str(spec.conf_path),
+                port=spec.port,
+                app_pid=os.getpid(),
+            )
+            write_record(self._paths, record)
+        except (psutil.Error, AriaTrayError) as exc:
+            log.warning("could not record ownership of aria2c pid %d: %s", pid, exc)
+        if sys.platform == "win32":
+            from .win_job import assign_kill_on_close_job
+
+            self._job_handle = assign_kill_on_close_job(pid, self._job_handle)
+        self._client = Aria2Client(spec.port, spec.secret, timeout=5.0)
+        self._ready_deadline = time.monotonic() + READY_TIMEOUT_MS / 1000
+        self._probe_busy = False
+        self._probe_timer.start()
+
+    @Slot()
+    def _probe(self) -> None:
+        """One readiness probe at a time, on the worker; the timer paces them."""
+        if self._probe_busy or self._client is None or self._process is None:
+            return
+        if time.monotonic() > self._ready_deadline:
+            self._probe_timer.stop()
+            log.error("aria2c did not become ready in %d ms", READY_TIMEOUT_MS)
+            self._error = "aria2c started but its RPC server never answered."
+            self._process.kill()  # _on_finished decides what happens next
+            return
+        pid, port, client = int(self._process.processId()), self._client.port, self._client
+        self._probe_busy = True
+
+        def probe() -> bool:
+            if not pid_listens_on(pid, port):
+                return False
+            client.call("aria2.getVersion", timeout=1.0)
+            return True
+
+        self._tasks.run(probe, on_done=self._probe_result, on_error=self._probe_result)
+
+    def _probe_result(self, result: object) -> None:
+        self._probe_busy = False
+        if self._state != EngineState.STARTING:
+            return
+        if result is True:
+            self._probe_timer.stop()
+            self._port_attempts = 0
+            log.info("aria2c ready: pid %s, port %s", self.pid, self.port)
+            self._set_state(EngineState.READY)
+            self.ready.emit()
+        elif isinstance(result, BaseException):
+            log.debug("readiness probe: %s", result)
+
+    # -- process events ---------------------------------------------------
+    @Slot()
+    def _read_output(self) -> None:
+        if self._process is None:
+            return
+        text = bytes(self._process.readAllStandardOutput().data()).decode("utf-8", "replace")
+        for line in text.splitlines():
+            if line.strip():
+                self._output.append(line.strip())
+                log.info("aria2c: %s", line.strip())
+
+    @Slot(QProcess.ProcessError)
+    def _on_process_error(self, error: QProcess.ProcessError) -> None:
+        if self.sender() is not self._process or self._process is None:
+            return
+        if error == QProcess.ProcessError.FailedToStart:
+            self._fail(f"aria2c could not be started: {self._process.errorString()}")
+
+    @Slot(int, QProcess.ExitStatus)
+    def _on_finished(self, exit_code: int, exit_status: QProcess.ExitStatus) -> None:
+        process = self.sender()
+        if process is not self._process:
+            return
+        self._read_output()
+        pid = self._child_pid
+        self._probe_timer.stop()
+        self._client = None
+        crashed = exit_status == QProcess.ExitStatus.CrashExit
+        log.log(
+            logging.INFO if self._state == EngineState.STOPPING else logging.WARNING,
+            "aria2c exited (code %d%s) in state %s",
+            exit_code,
+            ", crashed" if crashed else "",
+            self._state,
+        )
+        if pid:
+            clear_record(self._paths, only_pid=pid)
+        self._process = None
+        if process is not None:
+            process.deleteLater()
+        if self._state == EngineState.STOPPING:
+            self._finish_stop()
+            return
+        if self._state == EngineState.FAILED:
+            return
+        last = self._output[-1] if self._output else ""
+        if self._state == EngineState.STARTING and not crashed:
+            if exit_code == EXIT_SETUP_FAILED and self._port_attempts < MAX_PORT_RETRIES:
+                self._port_attempts += 1
+                log.warning("aria2c could not set up (port busy?); retrying on another port")
+                self._set_state(EngineState.RESTARTING)
+                self._restart_timer.start(0)
+                return
+            if exit_code == EXIT_BAD_OPTION:
+                self._fail(f"aria2c rejected its options: {last}")
+                return
+        self._schedule_restart(f"aria2c exited unexpectedly (code {exit_code}). {last}".strip())
+
+    def _schedule_restart(self, reason: str) -> None:
+        now = time.monotonic()
+        self._crashes.append(now)
+        recent = [t for t in self._crashes if now - t < CRASH_WINDOW_S]
+        if len(recent) >= MAX_CRASHES_IN_WINDOW:
+            self._fail(f"{reason} It failed {len(recent)} times in a minute; not restarting.")
+            return
+        delay_ms = min(250 * 2 ** (len(recent) - 1), 8_000)
+        log.warning("%s Restarting in %d ms.", reason, delay_ms)
+        self._error = reason
+        self._set_state(EngineState.RESTARTING)
+        self._restart_timer.start(delay_ms)
+
+    def _fail(self, message: str) -> None:
+        log.error("engine failed: %s", message)
+        self._error = message
+        self._probe_timer.stop()
+        self._restart_timer.stop()
+        self._client = None
+        if self._process is not None and self._process.state() != QProcess.ProcessState.NotRunning:
+            self._process.kill()
+        self._set_state(EngineState.FAILED)
+
+    # -- stop -------------------------------------------------------------
+    def stop(self, on_stopped: Callable[[], None] | None = None) -> None:
+        """Save, shut down, wait, kill if needed; then call ``on_stopped``."""
+        if on_stopped is not None:
+            self._on_stopped.append(on_stopped)
+        if self._state == EngineState.STOPPING:
+            return
+        self._probe_timer.stop()
+        self._restart_timer.stop()
+        process = self._process
+        if process is None or process.state() == QProcess.ProcessState.NotRunning:
+            self._set_state(EngineState.STOPPING)
+            self._finish_stop()
+            return
+        client = self._client
+        self._set_state(EngineState.STOPPING)
+        self._kill_timer.start(STOP_GRACE_MS)
+        if client is None:
+            self._terminate_gently()
+            return
+
+        def save() -> None:
+            client.save_session(timeout=2.0)
+            if sys.platform == "win32":
+                client.call("aria2.forceShutdown", timeout=2.0)
+
+        def saved(_: object) -> None:
+            if sys.platform != "win32":
+                self._terminate_gently()
+
+        def save_failed(exc: BaseException) -> None:
+            # Kill even when RPC failed: that is where orphans are born.
+            log.warning("RPC save/shutdown failed (%s); terminating aria2c", exc)
+            self._terminate_gently()
+
+        self._tasks.run(save, on_done=saved, on_error=save_failed)
+
+    def _terminate_gently(self) -> None:
+        """End aria2c so that it saves its session; fall back to kill on Windows.
+
+        SIGTERM makes aria2c save its session and exit, but it notices only
+        when its event loop wakes, up to a second later; a TCP connect to its
+        RPC port wakes it at once. On Windows ``terminate()`` would send
+        WM_CLOSE, which a console program ignores, so there the RPC shutdown
+        above does the work and this is the kill that follows.
+        """
+        process, port = self._process, self.port
+        if process is None:
+            return
+        if sys.platform == "win32":
+            process.kill()
+            return
+        process.terminate()
+        if port:
+            self._tasks.run(lambda: wake_event_loop(port))
+
+    @Slot()
+    def _kill_after_grace(self) -> None:
+        if self._process is not None and self._process.state() != QProcess.ProcessState.NotRunning:
+            log.warning("aria2c still running %d ms after shutdown; killing it", STOP_GRACE_MS)
+            self._process.kill()
+
+    def _finish_stop(self) -> None:
+        self._kill_timer.stop()
+        self._client = None
+        self._set_state(EngineState.STOPPED)
+        callbacks, self._on_stopped = self._on_stopped, []
+        for callback in callbacks:
+            callback()
+
+    def stop_now(self) -> None:
+        """Blocking, bounded stop for the last moment (``aboutToQuit``, session end).
+
+        Used only when the event loop is already going away, so the async
+        path above cannot finish. Uses its own RPC client: the worker's may
+        be mid-call.
+        """
+        process, spec = self._process, self._spec
+        if process is None or process.state() == QProcess.ProcessState.NotRunning:
+            if self._state != EngineState.STOPPED:
+                self._set_state(EngineState.STOPPING)
+                self._finish_stop()
+            return
+        self._set_state(EngineState.STOPPING)
+        self._probe_timer.stop()
+        self._restart_timer.stop()
+        pid = int(process.processId())
+        if spec is not None:
+            client = Aria2Client(spec.port, spec.secret, timeout=1.0)
+            try:
+                client.save_session()
+                if sys.platform == "win32":
+                    client.call("aria2.forceShutdown")
+            except AriaTrayError as exc:
+                log.warning("RPC save/shutdown failed at exit (%s)", exc)
+            finally:
+                client.close()
+        if sys.platform != "win32":
+            process.terminate()
+            if spec is not None:
+                wake_event_loop(spec.port)
+        if not process.waitForFinished(3000):
+            process.kill()
+            process.waitForFinished(1000)
+        clear_record(self._paths, only_pid=pid)
+        if self._state == EngineState.STOPPING:
+            self._finish_stop()
+
+    # -- helpers ----------------------------------------------------------
+    def _set_state(self, state: EngineState) -> None:
+        if state != self._state:
+            self._state = state
+            self.state_changed.emit(str(state))

@@ -1,0 +1,71 @@
+"""Run blocking work off the GUI thread and hand results back to it.
+
+RPC calls go over the network, so they never run on the GUI thread. A
+single worker thread keeps them in order (an add is never overtaken by the
+refresh that should show it). Results come back through a queued Qt signal,
+so callbacks always run on the GUI thread and may touch widgets freely.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any
+
+from PySide6.QtCore import QObject, Signal, Slot
+
+log = logging.getLogger("aria_tray.tasks")
+
+Callback = Callable[[Any], None]
+Errback = Callable[[BaseException], None]
+
+
+class TaskRunner(QObject):
+    """``run(fn, on_done, on_error)``: ``fn`` on the worker, callbacks on the GUI thread."""
+
+    _finished = Signal(object)
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._pool: ThreadPoolExecutor | None = ThreadPoolExecutor(
+            max_workers=1, thread_name_prefix="aria-tray-rpc"
+        )
+        self._finished.connect(self._deliver)
+
+    def run(
+        self,
+        fn: Callable[[], Any],
+        on_done: Callback | None = None,
+        on_error: Errback | None = None,
+    ) -> bool:
+        """Queue ``fn``. Returns False (and calls nothing) once shut down."""
+        if self._pool is None:
+            return False
+        future = self._pool.submit(fn)
+        # Emitting from the worker thread queues delivery to our (GUI) thread.
+        future.add_done_callback(lambda f: self._finished.emit((f, on_done, on_error)))
+        return True
+
+    @Slot(object)
+    def _deliver(self, item: tuple[Future[Any], Callback | None, Errback | None]) -> None:
+        future, on_done, on_error = item
+        if future.cancelled():
+            return
+        exc = future.exception()
+        try:
+            if exc is not None:
+                if on_error is not None:
+                    on_error(exc)
+                else:
+                    log.warning("background task failed: %s", exc)
+            elif on_done is not None:
+                on_done(future.result())
+        except Exception:
+            log.exception("callback of a background task failed")
+
+    def shutdown(self) -> None:
+        """Drop queued work and wait for the running call (bounded by its timeout)."""
+        pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
