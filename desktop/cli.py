@@ -13,6 +13,7 @@ import argparse
 import json
 import os
 import sys
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -113,19 +114,24 @@ def _control(paths: AppPaths, cmd: str) -> int:
 
 
 def _wait_for_exit(pid: int) -> int:
-    """--quit returns once the primary (and so its aria2c) is gone."""
+    """--quit returns once the primary (and so its aria2c) is gone.
+
+    A zombie counts as gone: its parent (a shell, a test) has yet to reap it.
+    """
     import psutil
 
+    deadline = time.monotonic() + QUIT_WAIT_S
+    while pid > 0 and time.monotonic() < deadline:
+        try:
+            if psutil.Process(pid).status() == psutil.STATUS_ZOMBIE:
+                return EXIT_OK
+        except psutil.NoSuchProcess:
+            return EXIT_OK
+        time.sleep(0.02)
     if pid <= 0:
         return EXIT_OK
-    try:
-        psutil.Process(pid).wait(QUIT_WAIT_S)
-    except psutil.NoSuchProcess:
-        pass
-    except psutil.TimeoutExpired:
-        _err(f"{APP_NAME} (pid {pid}) is still shutting down after {QUIT_WAIT_S:.0f} s.")
-        return EXIT_ERROR
-    return EXIT_OK
+    _err(f"{APP_NAME} (pid {pid}) is still shutting down after {QUIT_WAIT_S:.0f} s.")
+    return EXIT_ERROR
 
 
 def _cleanup(paths: AppPaths) -> int:

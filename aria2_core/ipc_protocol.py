@@ -1,0 +1,260 @@
+"""The wire format between a second launch and the primary instance.
+
+A second ``aria-tray`` launch never does work itself: it hands its links (or a
+``--show`` / ``--quit``) to the primary over a local socket and exits once the
+primary has acknowledged. Both ends are the same program, but not always the
+same *version* of it (an update installed while the old one runs), so every
+frame carries ``"v"`` and anything unexpected is refused with a reason the
+user can read, rather than half-understood.
+
+Framing is JSON lines: one UTF-8 JSON object per frame, ended by ``\\n``. A
+frame (without its newline) is at most :data:`MAX_FRAME_BYTES`; the server
+stops reading past that, so a runaway client cannot make the primary buffer
+without bound. One connection carries one request and one reply.
+
+Request: ``{"v": 1, "id": "<uuid4 hex>", "cmd": "open", "args": {...}}``
+Reply:   ``{"v": 1, "id": "<same>", "ok": true, "result": {...}}`` or
+         ``{"v": 1, "id": "<same>", "ok": false, "error": "<message>"}``
+
+This module is pure Python: the forwarding client imports it without Qt.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from aria2_core.errors import IpcError
+
+PROTOCOL_VERSION = 1
+MAX_FRAME_BYTES = 1024 * 1024
+MAX_ITEMS = 10_000
+MAX_ITEM_BYTES = 64 * 1024
+MAX_ID_CHARS = 64
+
+# Each command with the argument names it requires. Arguments are exact: an
+# unknown one is refused, because within one protocol version both ends agree.
+COMMANDS: dict[str, frozenset[str]] = {
+    "open": frozenset({"items", "cwd"}),
+    "show": frozenset(),
+    "quit": frozenset(),
+    "status": frozenset(),
+}
+
+_REQUEST_KEYS = frozenset({"v", "id", "cmd", "args"})
+_REPLY_KEYS_OK = frozenset({"v", "id", "ok", "result"})
+_REPLY_KEYS_ERR = frozenset({"v", "id", "ok", "error"})
+
+
+class FrameError(IpcError):
+    """A frame that cannot be accepted, with the reason in the message.
+
+    ``request_id`` is the frame's ``id`` when it could be read, else ``""``,
+    so the server can still address its error reply to the right request.
+    """
+
+    def __init__(self, reason: str, request_id: str = "") -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.request_id = request_id
+
+
+@dataclass(frozen=True)
+class Request:
+    """One validated request; ``args`` matches :data:`COMMANDS` for ``cmd``."""
+
+    cmd: str
+    args: dict[str, Any] = field(default_factory=dict)
+    id: str = ""
+    v: int = PROTOCOL_VERSION
+
+
+@dataclass(frozen=True)
+class Reply:
+    """One validated reply: ``result`` when ``ok``, else a human ``error``."""
+
+    id: str
+    ok: bool
+    result: dict[str, Any] = field(default_factory=dict)
+    error: str = ""
+
+
+def new_request_id() -> str:
+    return uuid.uuid4().hex
+
+
+def _dump(obj: dict[str, Any]) -> bytes:
+    # ensure_ascii keeps lone surrogates (undecodable file names that Python
+    # carries as surrogateescape) representable: they travel as \udcXX
+    # escapes and come back as the very same str on the other side.
+    return json.dumps(obj, ensure_ascii=True, separators=(",", ":")).encode("ascii") + b"\n"
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not valid JSON")
+
+
+def _load_object(frame: bytes, what: str) -> dict[str, Any]:
+    """Parse one frame into a dict, or raise FrameError saying exactly why."""
+    if frame.endswith(b"\n"):
+        frame = frame[:-1]
+    if len(frame) > MAX_FRAME_BYTES:
+        raise FrameError(f"{what} is {len(frame)} bytes, over the {MAX_FRAME_BYTES}-byte limit")
+    if not frame.strip():
+        raise FrameError(f"empty {what}")
+    try:
+        text = frame.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise FrameError(f"{what} is not valid UTF-8 (byte {exc.start})") from None
+    try:
+        obj = json.loads(text, parse_constant=_reject_constant)
+    except RecursionError:
+        raise FrameError(f"{what} is nested too deeply") from None
+    except ValueError as exc:
+        raise FrameError(f"{what} is not valid JSON: {exc}") from None
+    if not isinstance(obj, dict):
+        raise FrameError(f"{what} must be a JSON object, not {type(obj).__name__}")
+    return obj
+
+
+def _check_version(obj: dict[str, Any], what: str, request_id: str) -> None:
+    if "v" not in obj:
+        raise FrameError(f"{what} has no protocol version 'v'", request_id)
+    version = obj["v"]
+    # bool is an int in Python, and true == 1: refuse it explicitly.
+    if type(version) is not int:
+        raise FrameError(f"{what} protocol version must be an integer", request_id)
+    if version != PROTOCOL_VERSION:
+        raise FrameError(
+            f"unsupported protocol version {version} (this Aria Tray speaks "
+            f"version {PROTOCOL_VERSION}); quit the running Aria Tray and start it again",
+            request_id,
+        )
+
+
+def _read_id(obj: dict[str, Any], what: str) -> str:
+    value = obj.get("id")
+    if not isinstance(value, str) or not value or len(value) > MAX_ID_CHARS:
+        raise FrameError(f"{what} 'id' must be a non-empty string of at most {MAX_ID_CHARS} chars")
+    return value
+
+
+def _validate_args(cmd: str, args: Any) -> dict[str, Any]:
+    """Check ``args`` for ``cmd``; shared by encoder and decoder so both agree."""
+    if cmd not in COMMANDS:
+        known = ", ".join(sorted(COMMANDS))
+        raise FrameError(f"unknown command {cmd!r} (known: {known})")
+    if not isinstance(args, dict):
+        raise FrameError(f"'args' of {cmd!r} must be a JSON object")
+    expected = COMMANDS[cmd]
+    extra = sorted(set(args) - expected)
+    if extra:
+        raise FrameError(f"unexpected argument(s) for {cmd!r}: {', '.join(map(str, extra))}")
+    missing = sorted(expected - set(args))
+    if missing:
+        raise FrameError(f"missing argument(s) for {cmd!r}: {', '.join(missing)}")
+    if cmd == "open":
+        _validate_open(args)
+    return args
+
+
+def _validate_open(args: dict[str, Any]) -> None:
+    items = args["items"]
+    if not isinstance(items, list):
+        raise FrameError("'items' must be a list of strings")
+    if len(items) > MAX_ITEMS:
+        raise FrameError(f"{len(items)} items, more than the limit of {MAX_ITEMS}")
+    for index, item in enumerate(items):
+        if not isinstance(item, str):
+            raise FrameError(f"item {index} is {type(item).__name__}, not a string")
+        if not item:
+            raise FrameError(f"item {index} is an empty string")
+        size = len(item.encode("utf-8", "surrogatepass"))
+        if size > MAX_ITEM_BYTES:
+            raise FrameError(f"item {index} is {size} bytes, over the {MAX_ITEM_BYTES}-byte limit")
+    if not isinstance(args["cwd"], str):
+        raise FrameError("'cwd' must be a string")
+
+
+def encode_request(cmd: str, args: dict[str, Any], *, request_id: str | None = None) -> bytes:
+    """One request frame, newline included.
+
+    Validates like the server does, so a launch with 20,000 links fails here
+    with a clear message instead of being refused by the primary.
+    """
+    _validate_args(cmd, args)
+    frame = _dump(
+        {"v": PROTOCOL_VERSION, "id": request_id or new_request_id(), "cmd": cmd, "args": args}
+    )
+    if len(frame) - 1 > MAX_FRAME_BYTES:
+        raise FrameError(
+            f"request is {len(frame) - 1} bytes, over the {MAX_FRAME_BYTES}-byte limit; "
+            "pass fewer links at once"
+        )
+    return frame
+
+
+def decode_request(frame: bytes) -> Request:
+    """Validate one request frame strictly; raise :class:`FrameError` with the reason."""
+    obj = _load_object(frame, "request")
+    raw_id = obj.get("id")
+    salvaged = raw_id if isinstance(raw_id, str) and 0 < len(raw_id) <= MAX_ID_CHARS else ""
+    _check_version(obj, "request", salvaged)
+    request_id = _read_id(obj, "request")
+    extra = sorted(set(obj) - _REQUEST_KEYS)
+    if extra:
+        raise FrameError(f"unexpected request field(s): {', '.join(extra)}", request_id)
+    cmd = obj.get("cmd")
+    if not isinstance(cmd, str):
+        raise FrameError("request 'cmd' must be a string", request_id)
+    if "args" not in obj:
+        raise FrameError("request has no 'args'", request_id)
+    try:
+        args = _validate_args(cmd, obj["args"])
+    except FrameError as exc:
+        raise FrameError(exc.reason, request_id) from None
+    return Request(cmd=cmd, args=args, id=request_id, v=PROTOCOL_VERSION)
+
+
+def encode_reply(
+    request_id: str, *, result: dict[str, Any] | None = None, error: str | None = None
+) -> bytes:
+    """One reply frame: pass ``result`` for success or ``error`` for a refusal.
+
+    ``request_id`` may be ``""`` when the request was too broken to carry one.
+    """
+    if (result is None) == (error is None):
+        raise ValueError("encode_reply needs exactly one of result= or error=")
+    if error is not None:
+        message = error or "request failed"
+        obj: dict[str, Any] = {"v": PROTOCOL_VERSION, "id": request_id, "ok": False}
+        obj["error"] = message
+    else:
+        if not isinstance(result, dict):
+            raise TypeError(f"reply result must be a dict, not {type(result).__name__}")
+        obj = {"v": PROTOCOL_VERSION, "id": request_id, "ok": True, "result": result}
+    return _dump(obj)
+
+
+def decode_reply(frame: bytes) -> Reply:
+    """Validate one reply frame; raise :class:`FrameError` if it is not a reply."""
+    obj = _load_object(frame, "reply")
+    _check_version(obj, "reply", "")
+    request_id = obj.get("id")
+    if not isinstance(request_id, str) or len(request_id) > MAX_ID_CHARS:
+        raise FrameError("reply 'id' must be a string")
+    ok = obj.get("ok")
+    if not isinstance(ok, bool):
+        raise FrameError("reply 'ok' must be true or false")
+    keys = _REPLY_KEYS_OK if ok else _REPLY_KEYS_ERR
+    if set(obj) != keys:
+        raise FrameError(f"reply fields must be exactly {', '.join(sorted(keys))}")
+    if ok:
+        if not isinstance(obj["result"], dict):
+            raise FrameError("reply 'result' must be a JSON object")
+        return Reply(id=request_id, ok=True, result=obj["result"])
+    if not isinstance(obj["error"], str) or not obj["error"]:
+        raise FrameError("reply 'error' must be a non-empty string")
+    return Reply(id=request_id, ok=False, error=obj["error"])

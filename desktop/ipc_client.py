@@ -1,0 +1,225 @@
+"""The forwarding side: a second launch hands its request to the primary.
+
+A second launch should feel instant, so on POSIX this module does not import
+Qt at all: ``QLocalServer`` on Unix is a plain ``AF_UNIX`` stream socket, and
+Python's :mod:`socket` talks to it directly. Windows named pipes have no such
+shortcut, so there ``QLocalSocket`` is imported lazily and used with its
+blocking ``waitFor*`` calls, which need no event loop.
+
+:func:`forward_or_acquire` is the whole second-launch algorithm: forward if a
+primary answers, become the primary if the lock is free, otherwise wait a
+little for a primary that is still starting.
+"""
+
+from __future__ import annotations
+
+import errno
+import logging
+import random
+import socket
+import sys
+import time
+from collections.abc import Callable
+from typing import Any
+
+from aria2_core.errors import IpcError
+from aria2_core.ipc_protocol import (
+    MAX_FRAME_BYTES,
+    FrameError,
+    decode_reply,
+    encode_request,
+    new_request_id,
+)
+
+log = logging.getLogger("aria_tray.ipc")
+
+_JITTER_S = (0.030, 0.120)
+_UNAVAILABLE_ERRNOS = {errno.ENOENT, errno.ECONNREFUSED, errno.ENOTSOCK}
+
+
+class PrimaryUnavailable(IpcError):
+    """Nobody is serving the name: no socket, a refused connection, or a
+    primary that closed the connection without answering (it is going away).
+    """
+
+
+class RequestRejected(IpcError):
+    """The primary answered, and its answer was "no": the message says why."""
+
+
+def send_request(
+    server_name: str, cmd: str, args: dict[str, Any], timeout: float = 5.0
+) -> dict[str, Any]:
+    """Send one request and return the reply's ``result``.
+
+    Raises :class:`PrimaryUnavailable` when nobody answers the name,
+    :class:`RequestRejected` with the primary's own message when it refuses,
+    and :class:`IpcError` on a timeout or a garbled reply. ``timeout`` bounds
+    the whole exchange, not each step.
+    """
+    request_id = new_request_id()
+    frame = encode_request(cmd, args, request_id=request_id)
+    deadline = time.monotonic() + timeout
+    if sys.platform == "win32":
+        line = _exchange_qt(server_name, frame, deadline, timeout)
+    else:
+        line = _exchange_unix(server_name, frame, deadline, timeout)
+    try:
+        reply = decode_reply(line)
+    except FrameError as exc:
+        raise IpcError(f"Aria Tray on {server_name} sent a bad reply: {exc.reason}") from None
+    if reply.id not in (request_id, ""):
+        raise IpcError(f"Aria Tray on {server_name} answered a different request")
+    if not reply.ok:
+        raise RequestRejected(reply.error)
+    return reply.result
+
+
+def _remaining(deadline: float) -> float:
+    return max(deadline - time.monotonic(), 0.001)
+
+
+def _timed_out(server_name: str, timeout: float) -> IpcError:
+    return IpcError(
+        f"Aria Tray on {server_name} did not answer within {timeout:.1f} s; "
+        "if it is frozen, end that process and start Aria Tray again"
+    )
+
+
+def _closed(server_name: str) -> PrimaryUnavailable:
+    return PrimaryUnavailable(f"Aria Tray on {server_name} closed the connection without answering")
+
+
+def _exchange_unix(server_name: str, frame: bytes, deadline: float, timeout: float) -> bytes:
+    """Connect, send ``frame`` and return one reply line, over AF_UNIX."""
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+        try:
+            sock.settimeout(_remaining(deadline))
+            sock.connect(server_name)
+        except TimeoutError:
+            raise _timed_out(server_name, timeout) from None
+        except OSError as exc:
+            if exc.errno in _UNAVAILABLE_ERRNOS:
+                raise PrimaryUnavailable(f"no Aria Tray is listening on {server_name}") from None
+            raise IpcError(f"Cannot connect to Aria Tray on {server_name}: {exc}") from None
+        try:
+            sock.settimeout(_remaining(deadline))
+            sock.sendall(frame)
+        except TimeoutError:
+            raise _timed_out(server_name, timeout) from None
+        except OSError as exc:
+            # The primary may have refused early and closed; its reply, if
+            # any, is still waiting to be read.
+            log.debug("sending to %s failed: %s", server_name, exc)
+        buffer = bytearray()
+        while b"\n" not in buffer:
+            if len(buffer) > MAX_FRAME_BYTES:
+                raise IpcError(f"Aria Tray on {server_name} sent an oversized reply")
+            try:
+                sock.settimeout(_remaining(deadline))
+                chunk = sock.recv(65536)
+            except TimeoutError:
+                raise _timed_out(server_name, timeout) from None
+            except OSError as exc:
+                if buffer:
+                    raise IpcError(f"Connection to {server_name} broke: {exc}") from None
+                raise _closed(server_name) from None
+            if not chunk:
+                if buffer:
+                    raise IpcError(f"Aria Tray on {server_name} sent a truncated reply")
+                raise _closed(server_name)
+            buffer += chunk
+        return bytes(buffer[: buffer.index(b"\n") + 1])
+
+
+def _exchange_qt(server_name: str, frame: bytes, deadline: float, timeout: float) -> bytes:
+    """The same exchange over a Windows named pipe, with ``QLocalSocket``.
+
+    Imported here, not at module level, so that POSIX launches never load Qt.
+    """
+    from PySide6.QtNetwork import QLocalSocket
+
+    def ms_left() -> int:
+        return max(int(_remaining(deadline) * 1000), 1)
+
+    sock = QLocalSocket()
+    try:
+        sock.connectToServer(server_name)
+        if not sock.waitForConnected(ms_left()):
+            error = sock.error()
+            if error in (
+                QLocalSocket.LocalSocketError.ServerNotFoundError,
+                QLocalSocket.LocalSocketError.ConnectionRefusedError,
+            ):
+                raise PrimaryUnavailable(f"no Aria Tray is listening on {server_name}")
+            if error == QLocalSocket.LocalSocketError.SocketTimeoutError:
+                raise _timed_out(server_name, timeout)
+            raise IpcError(f"Cannot connect to Aria Tray on {server_name}: {sock.errorString()}")
+        sock.write(frame)
+        while sock.bytesToWrite() > 0:
+            if not sock.waitForBytesWritten(ms_left()):
+                if sock.error() == QLocalSocket.LocalSocketError.SocketTimeoutError:
+                    raise _timed_out(server_name, timeout)
+                break  # refused and closed early: look for its reply below
+        buffer = bytearray()
+        while b"\n" not in buffer:
+            if len(buffer) > MAX_FRAME_BYTES:
+                raise IpcError(f"Aria Tray on {server_name} sent an oversized reply")
+            if sock.bytesAvailable() > 0:
+                buffer += bytes(sock.readAll().data())
+                continue
+            if sock.state() != QLocalSocket.LocalSocketState.ConnectedState:
+                break
+            if not sock.waitForReadyRead(ms_left()):
+                if sock.error() == QLocalSocket.LocalSocketError.SocketTimeoutError:
+                    raise _timed_out(server_name, timeout)
+                buffer += bytes(sock.readAll().data())  # whatever came with the close
+                break
+        if b"\n" not in buffer:
+            if buffer:
+                raise IpcError(f"Aria Tray on {server_name} sent a truncated reply")
+            raise _closed(server_name)
+        return bytes(buffer[: buffer.index(b"\n") + 1])
+    finally:
+        sock.abort()  # parentless: Python owns it and frees it on return
+
+
+def forward_or_acquire(
+    server_name: str,
+    cmd: str,
+    args: dict[str, Any],
+    try_lock: Callable[[], bool],
+    deadline: float = 10.0,
+) -> dict[str, Any] | None:
+    """Forward to the primary, or become it; None means "you are the primary now".
+
+    Each round first tries to forward (the common case: a primary is up).
+    If nobody answers, it tries the lock: a free lock means there is no
+    primary, so the caller takes over. A held lock with no server behind it
+    is a primary still starting (between locking and listening) or one that
+    is quitting, so wait 30–120 ms with jitter, to keep simultaneous launches
+    from moving in lockstep, and try again until ``deadline`` seconds pass.
+    Any other failure (a refusal, a garbled reply) is final and raised at once.
+    """
+    end = time.monotonic() + deadline
+    rounds = 0
+    while True:
+        rounds += 1
+        try:
+            # A primary that accepted the connection is up: give it at least a
+            # second to answer even when the waiting budget is nearly spent.
+            budget = min(5.0, max(end - time.monotonic(), 1.0))
+            return send_request(server_name, cmd, args, timeout=budget)
+        except PrimaryUnavailable as exc:
+            log.debug("round %d: %s", rounds, exc)
+        if try_lock():
+            log.debug("no primary answered on %s; this launch is the primary now", server_name)
+            return None
+        left = end - time.monotonic()
+        if left <= 0:
+            raise IpcError(
+                f"Another Aria Tray holds the lock but does not answer on {server_name} "
+                f"(waited {deadline:.1f} s, {rounds} attempts). If it is frozen, end that "
+                "process and start Aria Tray again."
+            )
+        time.sleep(min(random.uniform(*_JITTER_S), left))

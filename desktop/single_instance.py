@@ -1,0 +1,363 @@
+"""Who is the primary instance, and how a second launch reaches it.
+
+Two separate mechanisms, on purpose ("one mutex, one doorbell"):
+
+* :class:`InstanceLock` (a ``QLockFile``) decides who the primary is. A
+  ``QLocalServer`` cannot: on Linux a second ``listen()`` silently steals the
+  socket path from a live server, and on Windows several servers share a pipe.
+* :class:`IpcServer` (a ``QLocalServer``) only carries messages to whoever
+  holds the lock. It speaks :mod:`aria2_core.ipc_protocol`: one request line
+  and one reply line per connection.
+
+The server is event driven (signals and timers, no polling) and treats every
+client as untrusted: a broken, oversized or silent client is answered or
+dropped, logged, and never stops the next one from being served.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import os
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QLockFile, QObject, QTimer
+from PySide6.QtNetwork import QAbstractSocket, QLocalServer, QLocalSocket
+
+from aria2_core.errors import IpcError
+from aria2_core.ipc_protocol import (
+    MAX_FRAME_BYTES,
+    FrameError,
+    Request,
+    decode_request,
+    encode_reply,
+)
+from aria2_core.paths import AppPaths
+
+log = logging.getLogger("aria_tray.ipc")
+
+DEFAULT_IDLE_TIMEOUT_MS = 5000
+# An empty or garbled lock file younger than this may be mid-creation.
+UNREADABLE_LOCK_GRACE_S = 1.0
+
+Handler = Callable[[Request], dict[str, Any]]
+
+
+class InstanceLock:
+    """The per-app-home mutex: holding it makes this process the primary.
+
+    Keep the object alive for the life of the app: a garbage-collected
+    ``QLockFile`` unlocks. The stale time is 0 because the lock is held for
+    hours; staleness is instead decided by the OS lock (``flock`` on Unix, an
+    exclusive handle on Windows) that dies with its holder.
+    """
+
+    def __init__(self, lock_file: str | os.PathLike[str]) -> None:
+        self.path = Path(lock_file)
+        self._lock = QLockFile(str(self.path))
+        self._lock.setStaleLockTime(0)
+
+    @classmethod
+    def for_paths(cls, paths: AppPaths) -> InstanceLock:
+        return cls(paths.lock_file)
+
+    @property
+    def is_held(self) -> bool:
+        return self._lock.isLocked()
+
+    def try_acquire(self) -> bool:
+        """Take the lock without waiting; True if this object now holds it.
+
+        With stale time 0, Qt never calls an empty or corrupt lock file (a
+        crash while writing it, a full disk) or one naming a reused PID stale,
+        so every launch would block forever. ``removeStaleLockFile()`` removes
+        such a file but refuses while a live holder has the OS lock, so
+        "try, remove if stale, try again" never steals a live primary's lock.
+        """
+        if self._lock.isLocked():
+            return True
+        if self._lock.tryLock(0):
+            log.debug("acquired instance lock %s", self.path)
+            return True
+        self._raise_if_unusable()
+        named_pid = self.holder_pid()
+        if named_pid is None and self._lock_file_age() < UNREADABLE_LOCK_GRACE_S:
+            # Qt creates the file (O_EXCL) a moment before it takes the OS lock
+            # and writes its pid. An unreadable, young file may be a winner
+            # caught in that instant: removing it would make two primaries.
+            log.debug("instance lock %s is unreadable but fresh; not touching it", self.path)
+            return False
+        if not self._lock.removeStaleLockFile():
+            log.debug("instance lock %s is held (pid %s)", self.path, named_pid)
+            return False
+        if self._lock.tryLock(0):
+            log.info(
+                "recovered a stale, empty or corrupt instance lock %s (it named pid %s)",
+                self.path,
+                named_pid,
+            )
+            return True
+        self._raise_if_unusable()
+        return False  # another launch took it between our removal and retry
+
+    def _lock_file_age(self) -> float:
+        try:
+            return max(0.0, time.time() - self.path.stat().st_mtime)
+        except OSError:
+            return UNREADABLE_LOCK_GRACE_S  # vanished: nothing to protect
+
+    def _raise_if_unusable(self) -> None:
+        error = self._lock.error()
+        if error in (QLockFile.LockError.PermissionError, QLockFile.LockError.UnknownError):
+            raise IpcError(
+                f"Cannot create the instance lock {self.path} ({error.name}). "
+                f"Make sure the folder {self.path.parent} exists and is writable."
+            )
+
+    def release(self) -> None:
+        """Unlock; safe to call when not holding the lock, and twice."""
+        if self._lock.isLocked():
+            self._lock.unlock()
+            log.debug("released instance lock %s", self.path)
+
+    def holder_pid(self) -> int | None:
+        """The PID written in the lock file, or None if there is none readable.
+
+        Only a hint for messages: the PID may be reused by an unrelated process.
+        """
+        pid, _host, _app = self._lock.getLockInfo()
+        return pid if pid > 0 else None
+
+
+class _Connection:
+    """Per-client state: the socket, what it sent so far, and its deadline."""
+
+    __slots__ = ("buffer", "closing", "gone", "socket", "timer")
+
+    def __init__(self, socket: QLocalSocket, timer: QTimer) -> None:
+        self.socket = socket
+        self.timer = timer
+        self.buffer = bytearray()
+        self.closing = False  # replied or rejected: ignore anything else it sends
+        self.gone = False  # disconnected or aborted: never write to it again
+
+
+class IpcServer(QObject):
+    """Serves one request per connection, handing valid ones to ``handler``.
+
+    ``handler`` runs synchronously on the GUI thread and must return the
+    reply's ``result`` dict; an exception it raises becomes an error reply.
+    Each client must deliver its whole request line within ``idle_timeout_ms``
+    of connecting, or it is dropped, so a silent client cannot pin a socket.
+
+    Outcomes are counted rather than signalled: the handler is the hook for
+    real work, and nothing a client does costs more than a log line. (Also,
+    PySide6 6.12.0 on Python 3.11 leaks a reference to ``True`` per Python
+    ``emit()``; a per-connection emit would let any local process abort the
+    primary after a few hundred connections.)
+    """
+
+    def __init__(
+        self,
+        server_name: str,
+        handler: Handler,
+        parent: QObject | None = None,
+        *,
+        idle_timeout_ms: int = DEFAULT_IDLE_TIMEOUT_MS,
+    ) -> None:
+        super().__init__(parent)
+        self.server_name = server_name
+        self._handler = handler
+        self._idle_timeout_ms = idle_timeout_ms
+        self._server = QLocalServer(self)
+        self._server.setSocketOptions(QLocalServer.SocketOption.UserAccessOption)
+        self._server.newConnection.connect(self._on_new_connection)
+        self._conns: set[_Connection] = set()
+        self._closed = False
+        self.served_count = 0  # requests answered (ok or handler error)
+        self.rejected_count = 0  # malformed frames, each logged as a WARNING
+        self.timed_out_count = 0  # clients dropped by the idle timeout
+
+    @property
+    def is_listening(self) -> bool:
+        return self._server.isListening()
+
+    @property
+    def full_server_name(self) -> str:
+        return self._server.fullServerName()
+
+    @property
+    def active_connections(self) -> int:
+        return len(self._conns)
+
+    def listen(self) -> None:
+        """Start listening; call only while holding the :class:`InstanceLock`.
+
+        Holding the lock is what makes it safe to remove whatever sits at the
+        name first: a socket file left by a crashed primary is ours.
+        """
+        if self._closed:
+            raise IpcError("this IPC server was closed; create a new one")
+        if self._server.isListening():
+            return
+        QLocalServer.removeServer(self.server_name)
+        if not self._server.listen(self.server_name):
+            if self._server.serverError() == QAbstractSocket.SocketError.AddressInUseError:
+                log.info("IPC name %s in use, removing it and retrying", self.server_name)
+                QLocalServer.removeServer(self.server_name)
+                if self._server.listen(self.server_name):
+                    self._after_listen()
+                    return
+            raise IpcError(
+                f"Cannot listen for other launches on {self.server_name}: "
+                f"{self._server.errorString()}"
+            )
+        self._after_listen()
+
+    def _after_listen(self) -> None:
+        if sys.platform != "win32":
+            try:
+                os.chmod(self._server.fullServerName(), 0o600)
+            except FileNotFoundError:
+                self._server.close()
+                raise IpcError(
+                    f"The IPC socket {self.server_name} vanished right after listen()"
+                ) from None
+        log.info("listening for other launches on %s", self._server.fullServerName())
+
+    def close(self) -> None:
+        """Stop listening and drop every client; safe to call twice."""
+        if self._closed:
+            return
+        self._closed = True
+        was_listening = self._server.isListening()
+        self._server.close()
+        for conn in list(self._conns):
+            conn.closing = conn.gone = True
+            conn.socket.abort()
+            self._forget(conn)
+        if was_listening:
+            QLocalServer.removeServer(self.server_name)
+        log.debug("IPC server on %s closed", self.server_name)
+
+    # -- connections --------------------------------------------------------
+    def _on_new_connection(self) -> None:
+        while self._server.hasPendingConnections():
+            socket = self._server.nextPendingConnection()
+            if socket is None:
+                break
+            self._accept(socket)
+
+    def _accept(self, socket: QLocalSocket) -> None:
+        timer = QTimer(socket)
+        timer.setSingleShot(True)
+        conn = _Connection(socket, timer)
+        self._conns.add(conn)
+        timer.timeout.connect(functools.partial(self._on_timeout, conn))
+        socket.readyRead.connect(functools.partial(self._consume, conn))
+        socket.disconnected.connect(functools.partial(self._on_disconnected, conn))
+        timer.start(self._idle_timeout_ms)
+        # The client may have written, or even gone, before we got here.
+        if socket.bytesAvailable():
+            self._consume(conn)
+        if socket.state() == QLocalSocket.LocalSocketState.UnconnectedState:
+            self._on_disconnected(conn)
+
+    def _consume(self, conn: _Connection) -> None:
+        """Buffer what arrived; act once a full line, or too much, is there."""
+        data = bytes(conn.socket.readAll().data())
+        if conn.closing:
+            return
+        conn.buffer += data
+        end = conn.buffer.find(b"\n")
+        if end == -1:
+            if len(conn.buffer) > MAX_FRAME_BYTES:
+                self._reject(conn, f"frame exceeds {MAX_FRAME_BYTES} bytes without a newline")
+            return
+        if end > MAX_FRAME_BYTES:
+            self._reject(conn, f"frame is {end} bytes, over the {MAX_FRAME_BYTES}-byte limit")
+            return
+        frame = bytes(conn.buffer[:end])
+        try:
+            request = decode_request(frame)
+        except FrameError as exc:
+            self._reject(conn, exc.reason, exc.request_id)
+            return
+        self._serve(conn, request)
+
+    def _serve(self, conn: _Connection, request: Request) -> None:
+        conn.closing = True
+        log.debug("IPC request %s %s", request.id, request.cmd)
+        try:
+            result = self._handler(request)
+            if not isinstance(result, dict):
+                raise TypeError(f"IPC handler returned {type(result).__name__}, not dict")
+        except Exception as exc:
+            log.exception("IPC handler failed on %r", request.cmd)
+            self._respond(conn, encode_reply(request.id, error=str(exc) or type(exc).__name__))
+            self.served_count += 1
+            return
+        self._respond(conn, encode_reply(request.id, result=result))
+        self.served_count += 1
+
+    def _reject(self, conn: _Connection, reason: str, request_id: str = "") -> None:
+        conn.closing = True
+        log.warning("rejected IPC frame: %s", reason)
+        self.rejected_count += 1
+        self._respond(conn, encode_reply(request_id, error=reason))
+
+    def _respond(self, conn: _Connection, frame: bytes) -> None:
+        """Queue the reply and close once Qt has written it.
+
+        ``disconnectFromServer()`` waits for pending bytes before closing; the
+        re-armed timer aborts a client that never reads them.
+        """
+        conn.buffer.clear()
+        if conn.gone:
+            return
+        conn.timer.start(self._idle_timeout_ms)
+        conn.socket.write(frame)
+        conn.socket.flush()
+        conn.socket.disconnectFromServer()
+
+    def _on_timeout(self, conn: _Connection) -> None:
+        if conn.gone:
+            return
+        if conn.closing:
+            log.debug("IPC client did not take its reply in time; aborting")
+        else:
+            log.warning(
+                "dropping IPC client: no complete request within %d ms (%d bytes received)",
+                self._idle_timeout_ms,
+                len(conn.buffer),
+            )
+            self.timed_out_count += 1
+        conn.closing = conn.gone = True
+        conn.socket.abort()
+        self._forget(conn)
+
+    def _on_disconnected(self, conn: _Connection) -> None:
+        if conn.gone:
+            self._forget(conn)
+            return
+        conn.gone = True
+        if not conn.closing:
+            self._consume(conn)  # a line may have arrived together with the close
+        if not conn.closing and conn.buffer:
+            log.warning(
+                "rejected IPC frame: client closed the connection after %d bytes without a newline",
+                len(conn.buffer),
+            )
+            self.rejected_count += 1
+        self._forget(conn)
+
+    def _forget(self, conn: _Connection) -> None:
+        if conn not in self._conns:
+            return
+        self._conns.discard(conn)
+        conn.timer.stop()
+        conn.socket.deleteLater()

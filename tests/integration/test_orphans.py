@@ -1,0 +1,114 @@
+"""Verified-orphan detection against real aria2c processes.
+
+A process is ours only when pid, creation time and our conf path in its
+command line all match the ownership record. Each decoy here fails exactly
+one of those checks and must survive ``cleanup_orphan``.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import psutil
+import pytest
+
+from aria2_core.binary import find_aria2c
+from aria2_core.config import EngineSettings, build_launch
+from aria2_core.orphans import cleanup_orphan, find_verified_orphan, is_owned
+from aria2_core.ownership import OwnershipRecord, read_record, write_record
+from aria2_core.paths import AppPaths
+from aria2_core.ports import pick_free_port
+
+
+@pytest.fixture
+def started() -> Iterator[list[subprocess.Popen[bytes]]]:
+    procs: list[subprocess.Popen[bytes]] = []
+    yield procs
+    for proc in procs:
+        if proc.poll() is None:
+            proc.kill()
+        proc.wait(10)
+
+
+def _start(paths: AppPaths, started: list[subprocess.Popen[bytes]]) -> subprocess.Popen[bytes]:
+    """An aria2c exactly as the engine would start it for ``paths``."""
+    paths.ensure()
+    spec = build_launch(
+        find_aria2c(), paths, EngineSettings(download_dir=paths.home), pick_free_port(), 1
+    )
+    # --stop-with-process=1 would end it at once on some systems: replace it.
+    args = [a for a in spec.arguments if not a.startswith("--stop-with-process")]
+    proc = subprocess.Popen([spec.program, *args], stdout=subprocess.DEVNULL)
+    started.append(proc)
+    return proc
+
+
+def _record_for(proc: subprocess.Popen[bytes], paths: AppPaths, **changes: object) -> None:
+    fields = dict(
+        pid=proc.pid,
+        create_time=psutil.Process(proc.pid).create_time(),
+        exe="aria2c",
+        conf_path=str(paths.conf_file),
+        port=1,
+        app_pid=1,
+    )
+    fields.update(changes)
+    write_record(paths, OwnershipRecord(**fields))  # type: ignore[arg-type]
+
+
+def test_verified_orphan_is_stopped_and_record_cleared(
+    tmp_path: Path, started: list[subprocess.Popen[bytes]]
+) -> None:
+    paths = AppPaths.for_home(tmp_path / "home")
+    orphan = _start(paths, started)
+    _record_for(orphan, paths)
+    assert find_verified_orphan(paths) is not None
+    report = cleanup_orphan(paths)
+    assert report.pid == orphan.pid
+    assert report.action in ("terminated", "killed")
+    assert orphan.wait(10) is not None
+    assert read_record(paths) is None
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"create_time": 12345.0},  # same pid, other life: a reused pid
+        {"conf_path": "/somewhere/else/aria2.conf"},  # not started with our conf
+    ],
+)
+def test_mismatching_record_protects_the_process(
+    tmp_path: Path, started: list[subprocess.Popen[bytes]], change: dict[str, object]
+) -> None:
+    paths = AppPaths.for_home(tmp_path / "home")
+    decoy = _start(paths, started)
+    _record_for(decoy, paths, **change)
+    assert not is_owned(psutil.Process(decoy.pid), read_record(paths))  # type: ignore[arg-type]
+    report = cleanup_orphan(paths)
+    assert report.action == "stale-record"
+    assert decoy.poll() is None
+    assert psutil.Process(decoy.pid).status() != psutil.STATUS_ZOMBIE
+
+
+def test_other_homes_aria2c_is_not_ours(
+    tmp_path: Path, started: list[subprocess.Popen[bytes]]
+) -> None:
+    ours = AppPaths.for_home(tmp_path / "ours")
+    theirs = AppPaths.for_home(tmp_path / "theirs")
+    foreign = _start(theirs, started)
+    # Our record names their pid and create time but our conf path.
+    ours.ensure()
+    _record_for(foreign, ours)
+    assert find_verified_orphan(ours) is None
+    cleanup_orphan(ours)
+    assert foreign.poll() is None
+
+
+def test_no_record_means_nothing_to_do(tmp_path: Path) -> None:
+    paths = AppPaths.for_home(tmp_path / "home")
+    paths.ensure()
+    report = cleanup_orphan(paths)
+    assert report.action == "none"
+    assert report.pid is None
