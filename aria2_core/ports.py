@@ -29,20 +29,27 @@ def is_port_free(port: int, host: str = LOOPBACK) -> bool:
         return True
 
 
-def pid_listens_on(pid: int, port: int, host: str = LOOPBACK) -> bool:
-    """True when process ``pid`` itself holds a listening socket on ``host:port``.
+def listening_addresses(pid: int, port: int) -> set[str]:
+    """The local addresses on which process ``pid`` itself listens on TCP ``port``.
 
-    Readiness must not be fooled by another program that happens to answer
-    on the port (aria2c keeps running when only IPv6 could bind): the secret
-    is only sent once we know the listener is the process we started.
+    Readiness must not be fooled by another program that answers on the
+    port: the secret is only sent once we know the listener is the process
+    we started. And aria2c keeps running when only one of IPv4/IPv6 could
+    bind, so "listens on ::1 but not 127.0.0.1" is a port conflict to act on.
     """
     import psutil
 
     try:
         conns = psutil.Process(pid).net_connections(kind="tcp")
     except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
-        return False
-    return any(
-        c.status == psutil.CONN_LISTEN and c.laddr and c.laddr.port == port and c.laddr.ip == host
+        return set()
+    return {
+        c.laddr.ip
         for c in conns
-    )
+        if c.status == psutil.CONN_LISTEN and c.laddr and c.laddr.port == port
+    }
+
+
+def pid_listens_on(pid: int, port: int, host: str = LOOPBACK) -> bool:
+    """True when process ``pid`` itself holds a listening socket on ``host:port``."""
+    return host in listening_addresses(pid, port)

@@ -23,7 +23,7 @@ from typing import Any
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
 from aria2_core.config import EngineSettings
-from aria2_core.errors import RpcError
+from aria2_core.errors import LinkError, RpcError
 from aria2_core.journal import JournalEntry, LinkJournal
 from aria2_core.links import parse_many
 from aria2_core.models import GlobalStat
@@ -31,6 +31,7 @@ from aria2_core.paths import AppPaths
 from aria2_core.rpc import build_add_calls
 
 from .engine import Engine, EngineState
+from .task_controls import TaskControls
 from .tasks import TaskRunner
 
 log = logging.getLogger("aria_tray.controller")
@@ -47,7 +48,7 @@ class Notice:
     is_error: bool = False
 
 
-class Controller(QObject):
+class Controller(TaskControls):
     """Facade over engine, RPC and journal. All methods run on the GUI thread."""
 
     engine_state_changed = Signal(str)
@@ -77,6 +78,7 @@ class Controller(QObject):
 
         self.engine.state_changed.connect(self._on_engine_state)
         self.engine.ready.connect(self._on_engine_ready)
+        self._init_task_controls()  # task list, history, per-task actions
 
     # -- life -------------------------------------------------------------
     def start(self) -> None:
@@ -128,9 +130,15 @@ class Controller(QObject):
                 parsed = parse_many(entry.items)
                 problems = [str(err) for err in parsed.errors]
                 gids: list[str] = []
-                if parsed.links:
-                    calls = build_add_calls(parsed.links, entry.options)
-                    for link, result in zip(parsed.links, client.multicall(calls), strict=True):
+                links, calls = [], []
+                for link in parsed.links:
+                    try:  # a .torrent may vanish between parsing and reading
+                        calls.extend(build_add_calls([link], entry.options))
+                        links.append(link)
+                    except LinkError as exc:
+                        problems.append(str(exc))
+                if calls:
+                    for link, result in zip(links, client.multicall(calls), strict=True):
                         if isinstance(result, RpcError):
                             problems.append(f"{link.value}: {result.message}")
                         else:

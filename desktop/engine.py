@@ -38,9 +38,10 @@ from aria2_core.errors import AriaTrayError
 from aria2_core.orphans import cleanup_orphan
 from aria2_core.ownership import OwnershipRecord, clear_record, write_record
 from aria2_core.paths import AppPaths
-from aria2_core.ports import pick_free_port, pid_listens_on
+from aria2_core.ports import LOOPBACK, listening_addresses, pick_free_port
 from aria2_core.rpc import Aria2Client
 
+from .frozen_env import child_environment
 from .tasks import TaskRunner
 
 log = logging.getLogger("aria_tray.engine")
@@ -52,6 +53,7 @@ MAX_PORT_RETRIES = 5
 CRASH_WINDOW_S = 60.0
 MAX_CRASHES_IN_WINDOW = 5
 EXIT_SETUP_FAILED = 1
+PROBE_READY, PROBE_WAIT, PROBE_CONFLICT = "ready", "wait", "conflict"
 EXIT_BAD_OPTION = 28
 
 
@@ -74,16 +76,18 @@ class EngineState(StrEnum):
 
 
 def _clean_environment() -> QProcessEnvironment:
-    """The environment for aria2c, minus what a frozen bootloader injected."""
-    env = QProcessEnvironment.systemEnvironment()
-    if getattr(sys, "frozen", False):
-        original = env.value("LD_LIBRARY_PATH_ORIG")
-        if original:
-            env.insert("LD_LIBRARY_PATH", original)
-        else:
-            env.remove("LD_LIBRARY_PATH")
-    for name in ("ARIA_TRAY_HOME", "PYINSTALLER_RESET_ENVIRONMENT"):
-        env.remove(name)
+    """The environment for aria2c, minus what a frozen bootloader injected.
+
+    See ``desktop.frozen_env``: the user's ``LD_LIBRARY_PATH`` comes back
+    (from ``LD_LIBRARY_PATH_ORIG``), the bootloader's ``_PYI_*`` variables
+    and our own ``ARIA_TRAY_HOME`` go.
+    """
+    system = QProcessEnvironment.systemEnvironment()
+    names = system.keys()  # a QProcessEnvironment is not iterable itself
+    cleaned = child_environment({name: system.value(name) for name in names})
+    env = QProcessEnvironment()
+    for name, value in cleaned.items():
+        env.insert(name, value)
     return env
 
 
@@ -126,6 +130,7 @@ class Engine(QObject):
         self._on_stopped: list[Callable[[], None]] = []
         self._job_handle: object | None = None
         self._child_pid: int | None = None  # processId() reads 0 once finished
+        self._port_retry = False  # the current start lost its port: retry elsewhere
 
         self._probe_timer = QTimer(self)
         self._probe_timer.setInterval(PROBE_INTERVAL_MS)
@@ -221,6 +226,13 @@ class Engine(QObject):
         self._process = process
         self._output.clear()
         log.info("starting %s on 127.0.0.1:%d", binary, port)
+        # Windows: aria2c is a console program, yet no console window opens.
+        # QProcess (qprocess_win.cpp, startProcess) passes CREATE_NO_WINDOW
+        # whenever GetConsoleWindow() is NULL, i.e. whenever we have no
+        # console: the windowed AriaTray.exe, or pythonw. Started from a
+        # console (python main.py in cmd), aria2c shares that console instead
+        # of opening its own. Either way its output reaches us through the
+        # pipes QProcess passes with STARTF_USESTDHANDLES.
         process.start()
 
     @Slot()
@@ -258,19 +270,20 @@ class Engine(QObject):
         if self._probe_busy or self._client is None or self._process is None:
             return
         if time.monotonic() > self._ready_deadline:
-            self._probe_timer.stop()
             log.error("aria2c did not become ready in %d ms", READY_TIMEOUT_MS)
             self._error = "aria2c started but its RPC server never answered."
-            self._process.kill()  # _on_finished decides what happens next
+            self._abandon_port()
             return
         pid, port, client = int(self._process.processId()), self._client.port, self._client
         self._probe_busy = True
 
-        def probe() -> bool:
-            if not pid_listens_on(pid, port):
-                return False
+        def probe() -> str:
+            addresses = listening_addresses(pid, port)
+            if LOOPBACK not in addresses:
+                # Bound on ::1 only: someone else holds 127.0.0.1:port.
+                return PROBE_CONFLICT if addresses else PROBE_WAIT
             client.call("aria2.getVersion", timeout=1.0)
-            return True
+            return PROBE_READY
 
         self._tasks.run(probe, on_done=self._probe_result, on_error=self._probe_result)
 
@@ -278,14 +291,28 @@ class Engine(QObject):
         self._probe_busy = False
         if self._state != EngineState.STARTING:
             return
-        if result is True:
+        if result == PROBE_READY:
             self._probe_timer.stop()
             self._port_attempts = 0
             log.info("aria2c ready: pid %s, port %s", self.pid, self.port)
             self._set_state(EngineState.READY)
             self.ready.emit()
+        elif result == PROBE_CONFLICT:
+            log.warning(
+                "another program holds 127.0.0.1:%s (aria2c bound only IPv6); "
+                "retrying on another port",
+                self.port,
+            )
+            self._abandon_port()
         elif isinstance(result, BaseException):
             log.debug("readiness probe: %s", result)
+
+    def _abandon_port(self) -> None:
+        """Kill this start and retry on a fresh port; _on_finished does the retry."""
+        self._probe_timer.stop()
+        self._port_retry = True
+        if self._process is not None:
+            self._process.kill()
 
     # -- process events ---------------------------------------------------
     @Slot()
@@ -332,18 +359,30 @@ class Engine(QObject):
             return
         if self._state == EngineState.FAILED:
             return
-        last = self._output[-1] if self._output else ""
-        if self._state == EngineState.STARTING and not crashed:
-            if exit_code == EXIT_SETUP_FAILED and self._port_attempts < MAX_PORT_RETRIES:
+        last = self._explain_exit()
+        port_retry, self._port_retry = self._port_retry, False
+        if self._state == EngineState.STARTING and (port_retry or not crashed):
+            setup_failed = port_retry or exit_code == EXIT_SETUP_FAILED
+            if setup_failed and self._port_attempts < MAX_PORT_RETRIES:
                 self._port_attempts += 1
                 log.warning("aria2c could not set up (port busy?); retrying on another port")
                 self._set_state(EngineState.RESTARTING)
                 self._restart_timer.start(0)
                 return
-            if exit_code == EXIT_BAD_OPTION:
+            if exit_code == EXIT_BAD_OPTION and not port_retry:
                 self._fail(f"aria2c rejected its options: {last}")
                 return
         self._schedule_restart(f"aria2c exited unexpectedly (code {exit_code}). {last}".strip())
+
+    def _explain_exit(self) -> str:
+        """aria2c's own words for why it stopped, without its usage text."""
+        lines = list(self._output)
+        telling = [
+            line
+            for line in lines
+            if "errorCode" in line or "Parse error" in line or line.lstrip().startswith("->")
+        ]
+        return " ".join(telling[-3:]) if telling else (lines[-1] if lines else "")
 
     def _schedule_restart(self, reason: str) -> None:
         now = time.monotonic()

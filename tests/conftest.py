@@ -1,0 +1,108 @@
+"""Fixtures shared by every test layer.
+
+Qt runs offscreen unless the caller already chose a platform (the tray tests
+export ``QT_QPA_PLATFORM=xcb`` with a ``DISPLAY``), and that must be decided
+before anything creates a QApplication, hence the top of this file.
+
+The heavy fixtures start real things: an HTTP file server and an aria2c.
+Each test gets its own, and each is torn down by PID in the fixture, whatever
+the test did. A session-wide safety net then fails the run if any aria2c
+that was started under pytest's temp root is still alive, and kills it:
+a leaked daemon is a bug in a test or a fixture, never noise.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+# ``support`` lives next to this file; make it importable as a top-level package
+# no matter how pytest was started (pytest, python -m pytest, an IDE).
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import psutil
+import pytest
+
+from support.aria2_daemon import Aria2Daemon
+from support.http_server import (
+    FileServer,
+    Payload,
+    PayloadFactory,
+    make_payload,
+)
+
+
+@pytest.fixture
+def http_server(tmp_path: Path) -> Iterator[FileServer]:
+    """A real HTTP/1.1 server with Range support, serving ``tmp_path / "www"``."""
+    server = FileServer(tmp_path / "www").start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def payload_factory(http_server: FileServer) -> PayloadFactory:
+    """Make ``payload_factory(name, size)`` write random bytes the server can serve."""
+
+    def make(name: str = "payload.bin", size: int = 256 * 1024) -> Payload:
+        path, digest = make_payload(http_server.root, name, size)
+        return Payload(name, path, size, digest, http_server.url(name))
+
+    return make
+
+
+@pytest.fixture
+def aria2_daemon(tmp_path: Path) -> Iterator[Aria2Daemon]:
+    """A real aria2c on a free loopback port, ready for authenticated RPC."""
+    daemon = Aria2Daemon(tmp_path / "aria2")
+    daemon.start()
+    try:
+        yield daemon
+    finally:
+        daemon.stop()
+
+
+def _leftover_aria2c(root: Path) -> list[psutil.Process]:
+    """Live aria2c processes whose command line points below ``root``."""
+    needle = str(root)
+    found = []
+    for proc in psutil.process_iter(["name", "cmdline", "status"]):
+        try:
+            info = proc.info
+            if info["status"] == psutil.STATUS_ZOMBIE:
+                continue  # some sandboxes never reap; a zombie holds nothing
+            cmdline = info["cmdline"] or []
+            names = [info["name"] or "", os.path.basename(cmdline[0]) if cmdline else ""]
+            if not any(name.startswith("aria2c") for name in names):
+                continue
+            if any(needle in arg for arg in cmdline):
+                found.append(proc)
+        except (psutil.NoSuchProcess, psutil.AccessDenied):
+            continue
+    return found
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _no_leaked_aria2c(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Fail the session if a test left an aria2c running, and kill the leftovers."""
+    root = tmp_path_factory.getbasetemp()
+    yield
+    leaked = _leftover_aria2c(root)
+    if not leaked:
+        return
+    described = []
+    for proc in leaked:
+        try:
+            described.append(f"pid {proc.pid}: {' '.join(proc.cmdline())}")
+            proc.kill()
+        except psutil.NoSuchProcess:
+            continue
+    psutil.wait_procs(leaked, timeout=5)
+    if described:
+        pytest.fail("aria2c processes outlived their tests:\n" + "\n".join(described))

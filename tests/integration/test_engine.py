@@ -1,0 +1,154 @@
+"""The engine against a real aria2c, driven in-process with pytest-qt.
+
+Crash and failure paths use real executables: the real aria2c killed with
+SIGKILL, aria2c given an option it rejects, and a tiny script that exits 1
+the way aria2c does when it cannot bind its RPC port.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import stat
+import sys
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import psutil
+import pytest
+
+from aria2_core.config import EngineSettings
+from aria2_core.ownership import read_record
+from aria2_core.paths import AppPaths
+from desktop.engine import Engine, EngineState
+from desktop.tasks import TaskRunner
+
+pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals and scripts")
+
+
+@pytest.fixture
+def paths() -> Iterator[AppPaths]:
+    home = Path(tempfile.mkdtemp(prefix="at-eng-"))
+    p = AppPaths.for_home(home)
+    p.ensure()
+    yield p
+    shutil.rmtree(home, ignore_errors=True)
+
+
+@pytest.fixture
+def make_engine(qtbot, paths: AppPaths) -> Iterator:  # type: ignore[no-untyped-def]
+    engines: list[tuple[Engine, TaskRunner]] = []
+
+    def make(settings: EngineSettings | None = None) -> Engine:
+        tasks = TaskRunner()
+        settings = settings or EngineSettings(download_dir=paths.home / "dl")
+        engine = Engine(paths, settings, tasks)
+        engines.append((engine, tasks))
+        return engine
+
+    yield make
+    for engine, tasks in engines:
+        engine.stop_now()
+        tasks.shutdown()
+
+
+def _wait_state(qtbot, engine: Engine, state: EngineState, timeout: int = 15_000) -> None:  # type: ignore[no-untyped-def]
+    qtbot.waitUntil(lambda: engine.state == state, timeout=timeout)
+
+
+def test_ready_means_our_process_answers_rpc(qtbot, make_engine, paths: AppPaths) -> None:  # type: ignore[no-untyped-def]
+    engine = make_engine()
+    with qtbot.waitSignal(engine.ready, timeout=15_000):
+        engine.start()
+    assert engine.state == EngineState.READY
+    proc = psutil.Process(engine.pid)
+    assert f"--conf-path={paths.conf_file}" in proc.cmdline()
+    record = read_record(paths)
+    assert record is not None and record.pid == engine.pid
+    assert record.create_time == pytest.approx(proc.create_time(), abs=0.05)
+    assert engine.client is not None
+    assert "version" in engine.client.get_version()
+
+
+def test_stop_saves_session_kills_and_clears_record(qtbot, make_engine, paths: AppPaths) -> None:  # type: ignore[no-untyped-def]
+    engine = make_engine()
+    with qtbot.waitSignal(engine.ready, timeout=15_000):
+        engine.start()
+    pid = engine.pid
+    engine.client.add_uri(["http://127.0.0.1:9/paused.bin"], {"pause": "true"})
+    stopped: list[bool] = []
+    engine.stop(lambda: stopped.append(True))
+    qtbot.waitUntil(lambda: stopped == [True], timeout=10_000)
+    assert engine.state == EngineState.STOPPED
+    assert not psutil.pid_exists(pid) or psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
+    assert read_record(paths) is None
+    assert "http://127.0.0.1:9/paused.bin" in paths.session_file.read_text()
+    engine.stop(lambda: stopped.append(True))  # idempotent: answers at once
+    assert stopped == [True, True]
+
+
+def test_killed_aria2c_is_restarted_with_its_session(qtbot, make_engine, paths: AppPaths) -> None:  # type: ignore[no-untyped-def]
+    engine = make_engine()
+    with qtbot.waitSignal(engine.ready, timeout=15_000):
+        engine.start()
+    engine.client.add_uri(["http://127.0.0.1:9/keep.bin"], {"pause": "true"})
+    engine.client.save_session()
+    first = engine.pid
+    with qtbot.waitSignal(engine.ready, timeout=15_000):
+        os.kill(first, signal.SIGKILL)
+    assert engine.pid != first
+    uris = [
+        u["uri"]
+        for t in engine.client.tell_waiting(0, 100, ["files"])
+        for f in t["files"]
+        for u in f["uris"]
+    ]
+    assert "http://127.0.0.1:9/keep.bin" in uris
+
+
+def test_busy_preferred_port_is_retried_elsewhere(qtbot, make_engine) -> None:  # type: ignore[no-untyped-def]
+    with socket.socket() as squatter:
+        squatter.bind(("127.0.0.1", 0))
+        squatter.listen()
+        busy = squatter.getsockname()[1]
+        engine = make_engine(EngineSettings(preferred_port=busy))
+        with qtbot.waitSignal(engine.ready, timeout=20_000):
+            engine.start()
+        assert engine.port != busy
+
+
+def test_rejected_option_fails_at_once_with_arias_message(qtbot, make_engine) -> None:  # type: ignore[no-untyped-def]
+    engine = make_engine(EngineSettings(extra_options={"max-concurrent-downloads": "abc"}))
+    engine.start()
+    _wait_state(qtbot, engine, EngineState.FAILED)
+    assert "rejected its options" in engine.error
+    assert "Bad number abc" in engine.error
+    assert "Usage" not in engine.error
+
+
+def test_missing_binary_is_a_clear_failure(qtbot, make_engine, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    engine = make_engine(EngineSettings(binary_override=str(tmp_path / "no" / "aria2c")))
+    engine.start()
+    _wait_state(qtbot, engine, EngineState.FAILED)
+    assert "does not exist" in engine.error
+
+
+def test_repeated_failures_stop_retrying(qtbot, make_engine, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """An aria2c that always exits 1 is retried a bounded number of times, then given up."""
+    counter = tmp_path / "launches"
+    script = tmp_path / "aria2c"
+    script.write_text(
+        f"#!/bin/sh\necho launch >> '{counter}'\necho 'Failed to setup RPC server'\nexit 1\n"
+    )
+    script.chmod(script.stat().st_mode | stat.S_IEXEC)
+    engine = make_engine(EngineSettings(binary_override=str(script)))
+    engine.start()
+    _wait_state(qtbot, engine, EngineState.FAILED, timeout=30_000)
+    launches = len(counter.read_text().splitlines())
+    qtbot.wait(1500)  # nothing more happens once it has given up
+    assert len(counter.read_text().splitlines()) == launches
+    assert launches <= 15
+    assert "not restarting" in engine.error

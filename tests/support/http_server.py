@@ -1,0 +1,306 @@
+"""A real, local HTTP/1.1 file server for download tests.
+
+aria2 is picky in the ways that matter to us: it splits files into ranges,
+keeps connections alive and resumes with ``Range`` after a restart. So this
+server implements single-range requests properly (206, ``Content-Range``,
+416 for an unsatisfiable range, ``Accept-Ranges``, ``HEAD``) instead of
+serving whole files only. A per-connection throttle makes a download last
+long enough for a test to pause it, kill aria2c mid-way, or resume it.
+
+It binds 127.0.0.1 on a kernel-chosen port, runs in daemon threads, and
+``stop()`` closes every open connection so no handler thread outlives it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import socket
+import threading
+import time
+from dataclasses import dataclass
+from email.utils import formatdate
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import BinaryIO, Protocol
+from urllib.parse import quote, unquote, urlsplit
+
+_RANGE_RE = re.compile(r"^bytes=(\d*)-(\d*)$")
+_CHUNK = 64 * 1024
+
+
+@dataclass(frozen=True)
+class RequestRecord:
+    """One request the server saw, so tests can assert on how aria2 fetched."""
+
+    method: str
+    path: str
+    range: str | None
+
+
+@dataclass(frozen=True)
+class Payload:
+    """A random file the test server serves: where it is, its hash, its URL."""
+
+    name: str
+    path: Path
+    size: int
+    sha256: str
+    url: str
+
+
+class PayloadFactory(Protocol):
+    """The ``payload_factory`` fixture: ``payload_factory("a.bin", 1024) -> Payload``."""
+
+    def __call__(self, name: str = ..., size: int = ...) -> Payload: ...
+
+
+def make_payload(folder: str | os.PathLike[str], name: str, size: int) -> tuple[Path, str]:
+    """Write ``size`` random bytes to ``folder/name``; return the path and its sha256 hex.
+
+    Random bytes, not zeros: a download that mixes up ranges must fail the
+    checksum, and zeros would hide that.
+    """
+    path = Path(folder) / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    digest = hashlib.sha256()
+    with path.open("wb") as out:
+        left = size
+        while left > 0:
+            chunk = os.urandom(min(left, 1024 * 1024))
+            digest.update(chunk)
+            out.write(chunk)
+            left -= len(chunk)
+    return path, digest.hexdigest()
+
+
+def sha256_of(path: str | os.PathLike[str]) -> str:
+    """The sha256 hex of a file, read in chunks."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as src:
+        for chunk in iter(lambda: src.read(1024 * 1024), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    block_on_close = False
+
+    def __init__(self, owner: FileServer) -> None:
+        self.owner = owner
+        super().__init__(("127.0.0.1", 0), _Handler)
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "AriaTrayTestServer/1"
+    server: _Server
+    # Idle keep-alive connections give up eventually even if stop() is never called.
+    timeout = 60
+
+    def setup(self) -> None:
+        super().setup()
+        self.server.owner._track(self.connection, add=True)
+
+    def finish(self) -> None:
+        try:
+            super().finish()
+        finally:
+            self.server.owner._track(self.connection, add=False)
+
+    def log_message(self, format: str, *args: object) -> None:
+        """Silent: pytest captures nothing useful from a per-request log line."""
+
+    def do_HEAD(self) -> None:
+        self._serve(send_body=False)
+
+    def do_GET(self) -> None:
+        self._serve(send_body=True)
+
+    def _resolve(self) -> Path | None:
+        owner = self.server.owner
+        relative = unquote(urlsplit(self.path).path).lstrip("/")
+        target = (owner.root / relative).resolve()
+        if target != owner.root and owner.root not in target.parents:
+            return None
+        return target if target.is_file() else None
+
+    def _send_error_status(self, status: HTTPStatus, extra: dict[str, str] | None = None) -> None:
+        body = f"{status.value} {status.phrase}\n".encode()
+        self.send_response(status)
+        for key, value in (extra or {}).items():
+            self.send_header(key, value)
+        self.send_header("Content-Type", "text/plain")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
+
+    def _serve(self, send_body: bool) -> None:
+        owner = self.server.owner
+        range_header = self.headers.get("Range")
+        owner._record(RequestRecord(self.command, self.path, range_header))
+        target = self._resolve()
+        if target is None:
+            self._send_error_status(HTTPStatus.NOT_FOUND)
+            return
+        size = target.stat().st_size
+        span = _parse_range(range_header, size)
+        if span == "unsatisfiable":
+            self._send_error_status(
+                HTTPStatus.REQUESTED_RANGE_NOT_SATISFIABLE, {"Content-Range": f"bytes */{size}"}
+            )
+            return
+        start, end = span if span is not None else (0, size - 1)
+        length = max(0, end - start + 1)
+        self.send_response(HTTPStatus.PARTIAL_CONTENT if span else HTTPStatus.OK)
+        if span:
+            self.send_header("Content-Range", f"bytes {start}-{end}/{size}")
+        self.send_header("Accept-Ranges", "bytes")
+        self.send_header("Content-Type", "application/octet-stream")
+        self.send_header("Content-Length", str(length))
+        self.send_header("Last-Modified", formatdate(target.stat().st_mtime, usegmt=True))
+        self.end_headers()
+        if send_body and length:
+            with target.open("rb") as src:
+                src.seek(start)
+                self._copy(src, length)
+
+    def _copy(self, src: BinaryIO, length: int) -> None:
+        """Send ``length`` bytes, no faster than the owner's throttle allows."""
+        owner = self.server.owner
+        started = time.monotonic()
+        sent = 0
+        while sent < length:
+            rate = owner.throttle
+            chunk_size = min(_CHUNK, length - sent)
+            if rate:
+                chunk_size = min(chunk_size, max(1024, rate // 10))
+            chunk = src.read(chunk_size)
+            if not chunk:
+                break
+            try:
+                self.wfile.write(chunk)
+            except (BrokenPipeError, ConnectionResetError):
+                self.close_connection = True
+                return
+            sent += len(chunk)
+            if rate:
+                ahead = sent / rate - (time.monotonic() - started)
+                # Waiting on the stop event, not sleeping, lets stop() cut us off at once.
+                if ahead > 0 and owner._stopping.wait(ahead):
+                    self.close_connection = True
+                    return
+
+
+def _parse_range(header: str | None, size: int) -> tuple[int, int] | str | None:
+    """One ``bytes=a-b`` range as inclusive offsets, ``None`` for "whole file".
+
+    Multi-range requests get the whole file, which RFC 9110 allows; aria2
+    never sends them.
+    """
+    if not header:
+        return None
+    match = _RANGE_RE.match(header.strip())
+    if not match:
+        return None
+    first, last = match.groups()
+    if not first and not last:
+        return None
+    if not first:
+        suffix = int(last)
+        if suffix == 0 or size == 0:
+            return "unsatisfiable"
+        return max(0, size - suffix), size - 1
+    start = int(first)
+    end = min(int(last), size - 1) if last else size - 1
+    if start >= size or start > end:
+        return "unsatisfiable"
+    return start, end
+
+
+class FileServer:
+    """Serve the files below ``root`` at ``http://127.0.0.1:<port>/``.
+
+    ``throttle`` (bytes per second, per connection, ``None`` for full speed)
+    can be changed while the server runs; it applies to the next chunk.
+    """
+
+    def __init__(self, root: str | os.PathLike[str], throttle: int | None = None) -> None:
+        self.root = Path(root).resolve()
+        self.root.mkdir(parents=True, exist_ok=True)
+        self.throttle = throttle
+        self._stopping = threading.Event()
+        self._lock = threading.Lock()
+        self._connections: set[socket.socket] = set()
+        self._requests: list[RequestRecord] = []
+        self._server: _Server | None = None
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> FileServer:
+        if self._server is not None:
+            return self
+        self._server = _Server(self)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            name=f"test-http-{self.port}",
+            daemon=True,
+        )
+        self._thread.start()
+        return self
+
+    def __enter__(self) -> FileServer:
+        return self.start()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+    @property
+    def port(self) -> int:
+        if self._server is None:
+            raise RuntimeError("the server is not started")
+        return int(self._server.server_address[1])
+
+    def url(self, name: str) -> str:
+        """The URL of ``root/name`` (``name`` may contain slashes and spaces)."""
+        return f"http://127.0.0.1:{self.port}/{quote(name)}"
+
+    @property
+    def requests(self) -> list[RequestRecord]:
+        with self._lock:
+            return list(self._requests)
+
+    def stop(self) -> None:
+        """Stop serving and cut open connections. Safe to call twice."""
+        if self._server is None:
+            return
+        self._stopping.set()
+        self._server.shutdown()
+        with self._lock:
+            connections = list(self._connections)
+        for conn in connections:
+            try:
+                conn.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+        self._server.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+        self._server = None
+        self._thread = None
+
+    # -- used by the handler ---------------------------------------------------
+    def _track(self, conn: socket.socket, add: bool) -> None:
+        with self._lock:
+            if add:
+                self._connections.add(conn)
+            else:
+                self._connections.discard(conn)
+
+    def _record(self, record: RequestRecord) -> None:
+        with self._lock:
+            self._requests.append(record)
