@@ -33,6 +33,7 @@ from aria2_core.paths import AppPaths
 
 from .controller import Controller
 from .logging_setup import setup_logging
+from .main_window import MainWindow
 from .single_instance import InstanceLock, IpcServer
 from .tray import Tray
 from .unix_signals import SignalRelay
@@ -68,6 +69,8 @@ class PrimaryApp(QObject):
         self.signals.received.connect(lambda signum: self.request_quit(f"signal {signum}"))
         self.tray = Tray(self.controller, self)
         self.tray.quit_requested.connect(lambda: self.request_quit("tray"))
+        self.window = MainWindow(self.controller)  # hidden until asked for
+        self.tray.toggle_window.connect(self.window.toggle_window)
         qapp.aboutToQuit.connect(self.shutdown_now)
         qapp.commitDataRequest.connect(lambda *_: self.controller.save_session())
 
@@ -96,7 +99,7 @@ class PrimaryApp(QObject):
             QTimer.singleShot(0, lambda: self.request_quit("--quit"))
             return {"pid": os.getpid()}
         if request.cmd == "show":
-            self.tray.show_running_hint()
+            self.window.show_window()
             return {"shown": True}
         raise IpcError(f"unknown command {request.cmd!r}")
 

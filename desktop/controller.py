@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import os
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,12 +24,10 @@ from typing import Any
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
 from aria2_core.config import EngineSettings
-from aria2_core.errors import LinkError, RpcError
-from aria2_core.journal import JournalEntry, LinkJournal
-from aria2_core.links import parse_many
+from aria2_core.intake import EntryOutcome, hand_over
+from aria2_core.journal import LinkJournal
 from aria2_core.models import GlobalStat
 from aria2_core.paths import AppPaths
-from aria2_core.rpc import build_add_calls
 
 from .engine import Engine, EngineState
 from .task_controls import TaskControls
@@ -69,6 +68,7 @@ class Controller(TaskControls):
         self.engine = Engine(paths, settings, self.tasks, self)
         self._journal = LinkJournal(paths.journal_file)
         self._draining = False
+        self._started_at = time.time()  # journal entries older than this are replays
         self._stats = GlobalStat.from_dict({})
         self._stopping = False
 
@@ -124,43 +124,26 @@ class Controller(TaskControls):
         self._draining = True
         entries = pending[:50]
 
-        def send() -> list[tuple[JournalEntry, list[str], list[str]]]:
-            outcome = []
-            for entry in entries:
-                parsed = parse_many(entry.items)
-                problems = [str(err) for err in parsed.errors]
-                gids: list[str] = []
-                links, calls = [], []
-                for link in parsed.links:
-                    try:  # a .torrent may vanish between parsing and reading
-                        calls.extend(build_add_calls([link], entry.options))
-                        links.append(link)
-                    except LinkError as exc:
-                        problems.append(str(exc))
-                if calls:
-                    for link, result in zip(links, client.multicall(calls), strict=True):
-                        if isinstance(result, RpcError):
-                            problems.append(f"{link.value}: {result.message}")
-                        else:
-                            gids.extend(result if isinstance(result, list) else [result])
-                outcome.append((entry, gids, problems))
-            client.save_session()
-            return outcome
+        started = self._started_at
+
+        def send() -> list[EntryOutcome]:
+            return hand_over(client, entries, replayed_before=started)
 
         self.tasks.run(send, on_done=self._drained, on_error=self._drain_failed)
 
-    def _drained(self, outcome: list[tuple[JournalEntry, list[str], list[str]]]) -> None:
+    def _drained(self, outcomes: list[EntryOutcome]) -> None:
         self._draining = False
         added = 0
-        for entry, gids, problems in outcome:
-            self._journal.mark_done(entry.id)
-            added += len(gids)
-            for problem in problems:
-                log.warning("not added (%s): %s", entry.source, problem)
-            if problems:
-                self.notice.emit(
-                    Notice("Some links were not added", "\n".join(problems[:10]), is_error=True)
-                )
+        for outcome in outcomes:
+            self._journal.mark_done(outcome.entry.id)
+            added += len(outcome.gids)
+            if outcome.already_there:
+                log.info("%d replayed link(s) were already in aria2", outcome.already_there)
+            for problem in outcome.problems:
+                log.warning("not added (%s): %s", outcome.entry.source, problem)
+            if outcome.problems:
+                text = "\n".join(outcome.problems[:10])
+                self.notice.emit(Notice("Some links were not added", text, is_error=True))
         if added:
             self.links_added.emit(added)
         self._journal.compact()

@@ -28,6 +28,7 @@ class Tray(QObject):
     """Owns the ``QSystemTrayIcon``; emits ``quit_requested`` for the app to handle."""
 
     quit_requested = Signal()
+    toggle_window = Signal()  # left-click and "Show/Hide"; the app connects its window
 
     def __init__(self, controller: Controller, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -36,6 +37,7 @@ class Tray(QObject):
         self._menu = QMenu()
         self._actions: dict[str, QAction] = {}
         for key, text, slot in (
+            ("window", self.tr("Show/Hide"), self.toggle_window.emit),
             ("clipboard", self.tr("Add from clipboard"), self._add_from_clipboard),
             ("pause", self.tr("Pause all"), controller.pause_all),
             ("resume", self.tr("Resume all"), controller.resume_all),
@@ -51,6 +53,9 @@ class Tray(QObject):
             action.triggered.connect(slot)
             self._actions[key] = action
         self._icon.setContextMenu(self._menu)
+        self._icon.activated.connect(
+            lambda r: r == QSystemTrayIcon.ActivationReason.Trigger and self.toggle_window.emit()
+        )
         controller.stats_changed.connect(self._refresh_tooltip)
         controller.engine_state_changed.connect(self._refresh_tooltip)
         controller.notice.connect(self.show_notice)
@@ -61,12 +66,22 @@ class Tray(QObject):
         return self._menu
 
     def show(self) -> bool:
-        """Show the icon; False when the desktop has no system tray."""
-        if not QSystemTrayIcon.isSystemTrayAvailable():
-            log.warning("no system tray available; running without an icon")
-            return False
-        self._icon.show()
-        return True
+        """Show the icon; False when the desktop has no system tray (yet).
+
+        On X11 the panel may start after us (autostart order, a panel
+        restart); Qt embeds an icon that was shown as soon as a tray
+        appears, so there we show it anyway.
+        """
+        available = QSystemTrayIcon.isSystemTrayAvailable()
+        waits_for_tray = QGuiApplication.platformName() == "xcb"
+        if available or waits_for_tray:
+            self._icon.show()
+        if not available:
+            log.warning(
+                "no system tray available; %s",
+                "the icon appears when one starts" if waits_for_tray else "running without an icon",
+            )
+        return available
 
     def hide(self) -> None:
         self._icon.hide()

@@ -1,0 +1,384 @@
+"""Per-download operations built from aria2 RPC calls. Blocking: run them on a worker.
+
+The controller wraps each of these in one background task, so a click in the
+UI costs one round trip (a ``system.multicall``) wherever aria2 allows it,
+and every change ends with ``aria2.saveSession``: aria2 writes ``pause=true``
+into its session, which is what keeps a paused download paused across a
+restart or a crash.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from .download_files import delete_download_files
+from .errors import RpcError
+from .history import HistoryRecord, HistoryStore, should_record
+from .models import STATUS_KEYS, DownloadInfo, FileInfo
+from .rpc import POS_CUR, Aria2Client, Call
+
+log = logging.getLogger("aria_tray.tasks")
+
+# How many waiting and stopped downloads one refresh asks for.
+LIST_LIMIT = 10_000
+
+
+@dataclass
+class TaskLists:
+    """One refresh: what aria2 holds now, and what just moved into the history."""
+
+    active: list[DownloadInfo] = field(default_factory=list)
+    waiting: list[DownloadInfo] = field(default_factory=list)
+    stopped: list[DownloadInfo] = field(default_factory=list)  # not (yet) in the history
+    recorded: list[DownloadInfo] = field(default_factory=list)  # just moved to the history
+
+    @property
+    def live(self) -> list[DownloadInfo]:
+        return [*self.active, *self.waiting, *self.stopped]
+
+
+@dataclass
+class ActionResult:
+    """What a per-task action did; ``problems`` are one line per failed gid."""
+
+    done: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)  # names: nothing to act on
+    value: Any = None
+
+
+def list_calls(limit: int = LIST_LIMIT) -> list[Call]:
+    keys = list(STATUS_KEYS)
+    return [
+        ("aria2.tellActive", [keys]),
+        ("aria2.tellWaiting", [0, limit, keys]),
+        ("aria2.tellStopped", [0, limit, keys]),
+    ]
+
+
+def fetch_lists(client: Aria2Client, limit: int = LIST_LIMIT) -> TaskLists:
+    """Active, waiting and stopped downloads in one round trip."""
+    answers = client.multicall(list_calls(limit))
+    lists: list[list[DownloadInfo]] = []
+    for answer in answers:
+        if isinstance(answer, RpcError):
+            raise answer
+        lists.append([DownloadInfo.from_status(item) for item in answer])
+    active, waiting, stopped = lists
+    return TaskLists(active=active, waiting=waiting, stopped=stopped)
+
+
+def share_unchanged(
+    rows: list[DownloadInfo], previous: dict[str, DownloadInfo]
+) -> dict[str, DownloadInfo]:
+    """Put last refresh's object back wherever a download did not change at all.
+
+    Runs on the worker, so the GUI thread can tell an unchanged row by
+    identity (``is``) instead of comparing fields: with 10,000 downloads
+    most of them are queued or finished and never change. Returns the
+    cache for the next call.
+    """
+    for position, info in enumerate(rows):
+        before = previous.get(info.gid)
+        if before is not None and before == info:
+            rows[position] = before
+    return {info.gid: info for info in rows}
+
+
+def sweep_stopped(client: Aria2Client, lists: TaskLists, history: HistoryStore) -> None:
+    """Move finished downloads into ``history``, then make aria2 forget them.
+
+    The history is written (fsync) before ``removeDownloadResult``, so a crash
+    in between shows a download twice at worst, never loses it. A download
+    the history does not keep (a removed one, a magnet's metadata step) is
+    simply forgotten. The session is saved afterwards, or aria2 would retry
+    a forgotten failed download at its next start.
+    """
+    keep = [info for info in lists.stopped if should_record(info)]
+    if keep:
+        history.merge(HistoryRecord.from_download(info) for info in keep)
+    if not lists.stopped:
+        return
+    answers = client.multicall(
+        [("aria2.removeDownloadResult", [info.gid]) for info in lists.stopped]
+    )
+    leftover = []
+    for info, answer in zip(lists.stopped, answers, strict=True):
+        if isinstance(answer, RpcError) and "not found" not in answer.message:
+            log.warning("could not forget result %s: %s", info.gid, answer.message)
+            if not should_record(info):
+                leftover.append(info)
+    lists.recorded = keep
+    lists.stopped = leftover
+    client.save_session()
+
+
+def run_per_gid(client: Aria2Client, method: str, gids: Sequence[str], *extra: Any) -> ActionResult:
+    """``method(gid, *extra)`` for every gid in one multicall, then save the session."""
+    result = ActionResult()
+    if not gids:
+        return result
+    answers = client.multicall([(method, [gid, *extra]) for gid in gids])
+    for gid, answer in zip(gids, answers, strict=True):
+        if isinstance(answer, RpcError):
+            result.problems.append(f"{gid}: {answer.message}")
+        else:
+            result.done.append(gid)
+    client.save_session()
+    return result
+
+
+def move(client: Aria2Client, gids: Sequence[str], step: int) -> ActionResult:
+    """Move each gid ``step`` places in the queue (negative: towards the front).
+
+    Moving up goes front-first and moving down back-first, so a block of
+    selected downloads keeps its own order instead of leapfrogging itself.
+    """
+    order = {info["gid"]: n for n, info in enumerate(client.tell_waiting(0, LIST_LIMIT, ["gid"]))}
+    queued = sorted((g for g in gids if g in order), key=order.__getitem__, reverse=step > 0)
+    result = ActionResult()
+    for gid in queued:
+        try:
+            client.change_position(gid, step, POS_CUR)
+            result.done.append(gid)
+        except RpcError as exc:
+            result.problems.append(f"{gid}: {exc.message}")
+    result.problems += [f"{g}: not in the waiting queue" for g in gids if g not in order]
+    client.save_session()
+    return result
+
+
+def start_removal(client: Aria2Client, gids: Sequence[str]) -> ActionResult:
+    """Ask aria2 to drop live downloads; ``value`` maps gid -> its last-known record.
+
+    ``forceRemove`` returns at once but an active download needs a moment to
+    close its files; :func:`removal_finished` tells when it has.
+    """
+    result = ActionResult(value={})
+    statuses = client.multicall([("aria2.tellStatus", [g, list(STATUS_KEYS)]) for g in gids])
+    live = []
+    for gid, status in zip(gids, statuses, strict=True):
+        if isinstance(status, RpcError):
+            result.problems.append(f"{gid}: {status.message}")
+            continue
+        info = DownloadInfo.from_status(status)
+        result.value[gid] = info
+        if not info.is_finished:
+            live.append(gid)
+    answers = client.multicall([("aria2.forceRemove", [g]) for g in live])
+    for gid, answer in zip(live, answers, strict=True):
+        if isinstance(answer, RpcError):
+            result.problems.append(f"{gid}: {answer.message}")
+            result.value.pop(gid, None)
+    result.done = list(result.value)
+    return result
+
+
+def begin_remove(
+    client: Aria2Client | None,
+    history: HistoryStore,
+    gids: Sequence[str],
+    delete_files: bool,
+) -> ActionResult:
+    """First step of a removal: history entries go at once, live ones are asked to stop.
+
+    ``value`` maps each live gid being removed to its last record, for
+    :func:`finish_remove`.
+    """
+    result = ActionResult(value={})
+    for record in history.remove(gids):
+        if delete_files:
+            delete_download_files(record)
+        result.done.append(record.gid)
+    live = [g for g in gids if g not in result.done]
+    if live and client is not None:
+        started = start_removal(client, live)
+        result.done += started.done
+        result.problems += started.problems
+        result.value = started.value
+    return result
+
+
+def removal_finished(client: Aria2Client, gids: Sequence[str]) -> list[str]:
+    """The gids that are still winding down (neither stopped nor gone)."""
+    answers = client.multicall([("aria2.tellStatus", [g, ["status"]]) for g in gids])
+    return [
+        gid
+        for gid, answer in zip(gids, answers, strict=True)
+        if isinstance(answer, dict) and answer.get("status") in ("active", "waiting", "paused")
+    ]
+
+
+def finish_remove(
+    client: Aria2Client, pending: dict[str, DownloadInfo], delete_files: bool, last_try: bool
+) -> list[str]:
+    """Forget removed results and delete files once aria2 let go of them.
+
+    Returns the gids still winding down (nothing was done yet); an empty list
+    means done. Deleting before aria2 closed a file would let it write the
+    file, or its control file, back.
+    """
+    busy = removal_finished(client, list(pending))
+    if busy and not last_try:
+        return busy
+    forget_results(client, list(pending))
+    if delete_files:
+        for info in pending.values():
+            delete_download_files(info)
+    return []
+
+
+def retry_downloads(
+    client: Aria2Client, sources: Sequence[DownloadInfo | HistoryRecord], history: HistoryStore
+) -> ActionResult:
+    """Add failed downloads again from their links; forget the old entries that worked."""
+    result = ActionResult()
+    for source in sources:
+        calls = retry_calls(source)
+        if not calls:
+            result.skipped.append(source.name)
+            continue
+        failures = [a for a in client.multicall(calls) if isinstance(a, RpcError)]
+        if failures:
+            result.problems.append(f"{source.name}: {failures[0].message}")
+        else:
+            result.done.append(source.gid)
+    history.remove(result.done)
+    forget_results(client, result.done)
+    return result
+
+
+def forget_results(client: Aria2Client, gids: Sequence[str]) -> None:
+    """Drop stopped results (ignoring gids aria2 no longer knows), then save."""
+    if gids:
+        client.multicall([("aria2.removeDownloadResult", [g]) for g in gids])
+    client.save_session()
+
+
+def retry_calls(info: DownloadInfo | HistoryRecord) -> list[Call]:
+    """``addUri`` calls that start a failed download again, in the same place.
+
+    Each file with sources is re-added with its folder and its name relative
+    to it (``out``), so aria2 finds its ``.aria2`` control file and resumes.
+    A torrent is re-added from its info hash as a magnet link.
+    """
+    folder = info.dir
+    if info.info_hash:
+        magnet = f"magnet:?xt=urn:btih:{info.info_hash}"
+        return [("aria2.addUri", [[magnet], {"dir": folder} if folder else {}])]
+    calls: list[Call] = []
+    for file in info.files:
+        if not file.uris:
+            continue
+        options: dict[str, str] = {"dir": folder} if folder else {}
+        relative = _relative_to(file.path, folder)
+        if relative:
+            options["out"] = relative
+        calls.append(("aria2.addUri", [list(file.uris), options]))
+    return calls
+
+
+def _relative_to(path: str, folder: str) -> str:
+    """``path`` relative to ``folder`` (aria2's ``out``), or just its file name."""
+    if not path:
+        return ""
+    base = folder.rstrip("/\\")
+    if base and path[: len(base) + 1] in (base + "/", base + "\\"):
+        return path[len(base) + 1 :]
+    return path.replace("\\", "/").rsplit("/", 1)[-1]
+
+
+def select_file_option(indexes: Iterable[int]) -> str:
+    """aria2's ``select-file`` value: 1-based indexes, comma-separated."""
+    chosen = sorted({int(i) for i in indexes if int(i) > 0})
+    if not chosen:
+        raise ValueError("select at least one file")
+    return ",".join(str(i) for i in chosen)
+
+
+@dataclass
+class Peer:
+    """One BitTorrent peer, as ``getPeers`` describes it."""
+
+    address: str
+    download_speed: int
+    upload_speed: int
+    seeder: bool
+
+
+@dataclass
+class TaskDetails:
+    """What the details pane shows for one download."""
+
+    gid: str
+    files: list[FileInfo] = field(default_factory=list)
+    uris: list[tuple[str, str]] = field(default_factory=list)  # (uri, status)
+    peers: list[Peer] = field(default_factory=list)
+    num_seeders: int = 0
+    is_torrent: bool = False
+    error_message: str = ""
+    from_history: bool = False
+
+
+def fetch_details(client: Aria2Client, gid: str) -> TaskDetails:
+    """Files, URIs, peers (BitTorrent only) and the error of one download."""
+    status = client.tell_status(
+        gid, ["gid", "status", "bittorrent", "infoHash", "numSeeders", "errorMessage", "files"]
+    )
+    info = DownloadInfo.from_status(status)
+    details = TaskDetails(
+        gid=gid,
+        files=info.files,
+        num_seeders=info.num_seeders,
+        is_torrent=info.is_torrent,
+        error_message=info.error_message if info.status in ("error", "removed") else "",
+    )
+    calls: list[Call] = [("aria2.getUris", [gid])]
+    if info.is_torrent and info.status == "active":
+        calls.append(("aria2.getPeers", [gid]))
+    answers = client.multicall(calls)
+    if isinstance(answers[0], list):
+        details.uris = [(str(u.get("uri", "")), str(u.get("status", ""))) for u in answers[0]]
+    if len(answers) > 1 and isinstance(answers[1], list):
+        details.peers = [_peer(p) for p in answers[1]]
+    return details
+
+
+def details_from_record(info: DownloadInfo | HistoryRecord) -> TaskDetails:
+    """Details from what is already known, for history rows or while aria2 is away."""
+    if isinstance(info, HistoryRecord):
+        return TaskDetails(
+            gid=info.gid,
+            files=info.to_download().files,
+            uris=[(uri, "") for uri in info.uris],
+            is_torrent=info.info_hash is not None,
+            error_message=info.error_message,
+            from_history=True,
+        )
+    return TaskDetails(
+        gid=info.gid,
+        files=list(info.files),
+        uris=[(uri, "") for uri in dict.fromkeys(u for f in info.files for u in f.uris)],
+        num_seeders=info.num_seeders,
+        is_torrent=info.is_torrent,
+        error_message=info.error_message,
+        from_history=bool(getattr(info, "from_history", False)),
+    )
+
+
+def _peer(data: dict[str, Any]) -> Peer:
+    def number(key: str) -> int:
+        try:
+            return int(data.get(key) or 0)
+        except (TypeError, ValueError):
+            return 0
+
+    return Peer(
+        address=f"{data.get('ip', '')}:{data.get('port', '')}",
+        download_speed=number("downloadSpeed"),
+        upload_speed=number("uploadSpeed"),
+        seeder=str(data.get("seeder", "false")).lower() == "true",
+    )

@@ -1,0 +1,293 @@
+"""The main window: the download list, its filters, actions and details.
+
+It talks only to the controller. Closing it hides it (the app lives in the
+tray), and it tells the controller whenever it is shown or hidden, because
+that decides how often the list is refreshed: every second while someone
+looks at it, rarely or never while nobody does.
+
+Two hooks belong to other parts of the app: ``drop_handler`` (a callable
+taking the dropped ``QMimeData`` and returning True if it took something)
+and the ``add_requested`` signal behind the "Add download…" action.
+"""
+
+from __future__ import annotations
+
+import collections
+import operator
+from collections.abc import Callable
+
+from PySide6.QtCore import QEvent, QMimeData, QModelIndex, QPoint, Qt, Signal, Slot
+from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent, QHideEvent, QShowEvent
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QMainWindow,
+    QSplitter,
+    QTabBar,
+    QTableView,
+    QToolBar,
+    QVBoxLayout,
+    QWidget,
+)
+
+from aria2_core.formatting import format_speed
+from aria2_core.models import DownloadInfo, GlobalStat
+from aria2_core.task_ops import TaskDetails
+
+from .controller import Controller
+from .details_pane import DetailsPane
+from .download_model import FILTERS, Column, DownloadFilterProxy, DownloadTableModel, Role
+from .progress_delegate import ProgressDelegate
+from .resources import icon
+from .window_actions import ICON_ONLY, TOOLBAR, WindowActions
+
+DropHandler = Callable[[QMimeData], bool]
+_STATUS = operator.attrgetter("status")
+_ACTION_SAMPLE = 1000
+
+
+class MainWindow(QMainWindow):
+    """The download manager window over one :class:`Controller`."""
+
+    add_requested = Signal()
+
+    def __init__(self, controller: Controller, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("main-window")
+        self.setWindowTitle(self.tr("Aria Tray"))
+        self.setWindowIcon(icon())
+        self.resize(980, 600)
+        self.setAcceptDrops(True)
+        self.drop_handler: DropHandler | None = None
+        self._controller = controller
+
+        self.model = DownloadTableModel(self)
+        self.proxy = DownloadFilterProxy(self)
+        self.proxy.setSourceModel(self.model)
+        self.table = self._make_table()
+        self.details = DetailsPane()
+        self.details.files_selected.connect(controller.select_files)
+        self.tabs = QTabBar()
+        self.tabs.setObjectName("filter-tabs")
+        self.tabs.setExpanding(False)
+        self.tabs.setDrawBase(False)
+        for _ in FILTERS:
+            self.tabs.addTab("")
+        self.tabs.currentChanged.connect(lambda i: self.proxy.set_status_filter(FILTERS[i]))
+        self.search = QLineEdit()
+        self.search.setObjectName("search")
+        self.search.setPlaceholderText(self.tr("Search names and links…"))
+        self.search.setClearButtonEnabled(True)
+        self.search.setMinimumWidth(220)
+        self.search.setMaximumWidth(320)
+        self.search.textChanged.connect(self.proxy.set_search_text)
+
+        self.window_actions = WindowActions(self, controller)
+        self.table.addAction(self.window_actions.actions["remove"])
+        self.addToolBar(self._make_toolbar())
+        self.setCentralWidget(self._make_center())
+        self.speed_label = QLabel()
+        self.statusBar().addPermanentWidget(self.speed_label)
+
+        controller.downloads_refreshed.connect(self._on_refreshed)
+        controller.stats_changed.connect(self._on_stats)
+        self._on_refreshed(controller.downloads())
+        self._on_stats(controller.stats)
+
+    # -- construction -------------------------------------------------------
+    def _make_table(self) -> QTableView:
+        table = QTableView()
+        table.setObjectName("downloads")
+        table.setModel(self.proxy)
+        table.setItemDelegateForColumn(Column.PROGRESS, ProgressDelegate(table))
+        table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        table.setSortingEnabled(True)
+        table.sortByColumn(Column.STATUS, Qt.SortOrder.AscendingOrder)
+        table.setAlternatingRowColors(True)
+        table.setShowGrid(False)
+        table.setWordWrap(False)
+        table.setTextElideMode(Qt.TextElideMode.ElideMiddle)
+        table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        table.customContextMenuRequested.connect(self._context_menu)
+        table.doubleClicked.connect(self._double_clicked)
+        rows = table.verticalHeader()
+        rows.setVisible(False)
+        rows.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)  # no per-row measuring
+        rows.setDefaultSectionSize(table.fontMetrics().height() + 10)
+        header = table.horizontalHeader()
+        header.setHighlightSections(False)
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        header.setSectionResizeMode(Column.NAME, QHeaderView.ResizeMode.Stretch)
+        metrics = table.fontMetrics()
+        samples = {
+            Column.SIZE: "1023.9 MiB",
+            Column.PROGRESS: "100.0% progress",
+            Column.DOWN: "1023.9 KiB/s",
+            Column.UP: "1023.9 KiB/s",
+            Column.ETA: "99h 59m",
+            Column.STATUS: self.tr("Fetching metadata"),
+            Column.CONNECTIONS: self.tr("Connections"),
+        }
+        for column, sample in samples.items():
+            header.resizeSection(column, metrics.horizontalAdvance(sample) + 24)
+        table.selectionModel().selectionChanged.connect(self._selection_changed)
+        return table
+
+    def _make_center(self) -> QWidget:
+        filters = QHBoxLayout()
+        filters.setContentsMargins(6, 4, 6, 0)
+        filters.addWidget(self.tabs)
+        filters.addStretch(1)
+        filters.addWidget(self.search)
+        splitter = QSplitter(Qt.Orientation.Vertical)
+        splitter.addWidget(self.table)
+        splitter.addWidget(self.details)
+        splitter.setStretchFactor(0, 3)
+        splitter.setStretchFactor(1, 1)
+        splitter.setSizes([420, 160])
+        center = QWidget()
+        layout = QVBoxLayout(center)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(2)
+        layout.addLayout(filters)
+        layout.addWidget(splitter)
+        return center
+
+    def _make_toolbar(self) -> QToolBar:
+        bar = QToolBar(self.tr("Actions"))
+        bar.setObjectName("toolbar")
+        bar.setMovable(False)
+        bar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        for name in TOOLBAR:
+            if name is None:
+                bar.addSeparator()
+            else:
+                bar.addAction(self.window_actions.actions[name])
+        for name in ICON_ONLY:
+            button = bar.widgetForAction(self.window_actions.actions[name])
+            button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonIconOnly)
+        return bar
+
+    # -- window life -------------------------------------------------------
+    def show_window(self) -> None:
+        """Show, un-minimise and raise (IPC ``show``, a second launch, the tray)."""
+        self.setWindowState(self.windowState() & ~Qt.WindowState.WindowMinimized)
+        self.show()
+        self.raise_()
+        self.activateWindow()
+
+    def toggle_window(self) -> None:
+        if self.isVisible() and not self.isMinimized():
+            self.hide()
+        else:
+            self.show_window()
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        event.ignore()  # closing hides: the app lives on in the tray
+        self.hide()
+
+    def showEvent(self, event: QShowEvent) -> None:
+        super().showEvent(event)
+        self._controller.set_window_visible(not self.isMinimized())
+
+    def hideEvent(self, event: QHideEvent) -> None:
+        super().hideEvent(event)
+        self._controller.set_window_visible(False)
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.WindowStateChange:
+            self._controller.set_window_visible(self.isVisible() and not self.isMinimized())
+
+    # -- drops (the hook) ----------------------------------------------------
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        mime = event.mimeData()
+        if self.drop_handler is not None and (mime.hasUrls() or mime.hasText() or mime.hasHtml()):
+            event.acceptProposedAction()
+        else:
+            event.ignore()
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        if self.drop_handler is not None and self.drop_handler(event.mimeData()):
+            event.acceptProposedAction()
+        else:
+            event.ignore()
+
+    # -- updates -------------------------------------------------------------
+    @Slot(object)
+    def _on_refreshed(self, rows: list[DownloadInfo]) -> None:
+        self.model.update(rows)
+        counts = collections.Counter(map(_STATUS, rows))
+        labels = [
+            self.tr("All ({count})").format(count=len(rows)),
+            self.tr("Active ({count})").format(count=counts["active"]),
+            self.tr("Waiting ({count})").format(count=counts["waiting"] + counts["paused"]),
+            self.tr("Completed ({count})").format(count=counts["complete"]),
+            self.tr("Failed ({count})").format(count=counts["error"] + counts["removed"]),
+        ]
+        for index, label in enumerate(labels):
+            if self.tabs.tabText(index) != label:
+                self.tabs.setTabText(index, label)
+        if self.table.selectionModel().hasSelection():
+            self._update_actions()  # the selected rows' statuses may have changed
+        gid = self.details.gid
+        if gid:
+            info = self._controller.download(gid)
+            if info is None:
+                self.details.clear()
+            elif info.status == "active":
+                self._fetch_details(gid)
+
+    @Slot(object)
+    def _on_stats(self, stats: GlobalStat) -> None:
+        self.speed_label.setText(
+            self.tr("↓ {down}  ↑ {up}").format(
+                down=format_speed(stats.download_speed), up=format_speed(stats.upload_speed)
+            )
+        )
+
+    def selected_records(self) -> list[DownloadInfo]:
+        rows = self.table.selectionModel().selectedRows()
+        return [index.data(Role.RECORD) for index in rows]
+
+    def selected_gids(self) -> list[str]:
+        return [info.gid for info in self.selected_records()]
+
+    @Slot()
+    def _selection_changed(self) -> None:
+        self._update_actions()
+        records = self.selected_records()
+        if len(records) == 1:
+            self._fetch_details(records[0].gid)
+        else:
+            self.details.clear()
+
+    def _fetch_details(self, gid: str) -> None:
+        def show(details: TaskDetails | None) -> None:
+            current = self.selected_gids()
+            if current == [gid]:
+                self.details.show_details(details)
+
+        self._controller.fetch_details(gid, show)
+
+    def _update_actions(self) -> None:
+        rows = self.table.selectionModel().selectedRows()
+        # Statuses of a huge selection (select all of 10,000) are sampled: the
+        # buttons only need to know which kinds of rows are selected.
+        sample = rows if len(rows) <= _ACTION_SAMPLE else rows[:_ACTION_SAMPLE]
+        self.window_actions.update_enabled([index.data(Role.RECORD) for index in sample])
+
+    # -- table events ----------------------------------------------------------
+    @Slot(QPoint)
+    def _context_menu(self, position: QPoint) -> None:
+        self.window_actions.context_menu().popup(self.table.viewport().mapToGlobal(position))
+
+    @Slot(QModelIndex)
+    def _double_clicked(self, index: QModelIndex) -> None:
+        info = index.data(Role.RECORD)
+        if isinstance(info, DownloadInfo) and info.status == "complete":
+            self.window_actions.open_path(self._controller.file_path(info.gid))

@@ -1,0 +1,246 @@
+"""The per-download half of the controller: the task list, its history and details.
+
+``Controller`` inherits this class (and through it ``TaskActions``, the
+per-task actions), so the window calls ``controller.pause(gids)`` like any
+other controller method; the code lives here only to keep each file about
+one idea. It relies on what ``Controller`` sets up before
+calling :meth:`_init_task_controls`: ``engine``, ``tasks``, ``_paths``,
+``_stopping``, ``stats`` and the ``notice``/``stats_changed``/``links_added``
+signals.
+
+**Refresh without waste.** One background call fetches active, waiting and
+stopped downloads in a single ``system.multicall`` with a ``keys`` filter,
+moves finished ones into the history store and emits the merged rows. It
+runs every second while the window is visible, every five seconds while it
+is hidden and something downloads (so finished downloads reach the history
+and the notifications), and not at all while hidden and idle: the stats
+poll, which stops by itself when idle, wakes it when work appears or ends.
+Our own actions refresh at once.
+
+Finished downloads are recorded in the history (``history.json``) before
+aria2 is asked to forget them, so they survive restarts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QTimer, Signal, SignalInstance, Slot
+
+from aria2_core.download_files import containing_folder, open_target, source_links
+from aria2_core.history import HistoryRecord, HistoryStore
+from aria2_core.models import DownloadInfo, GlobalStat
+from aria2_core.task_ops import (
+    TaskDetails,
+    TaskLists,
+    details_from_record,
+    fetch_details,
+    fetch_lists,
+    share_unchanged,
+    sweep_stopped,
+)
+
+from .task_actions import TaskActions
+
+if TYPE_CHECKING:
+    from aria2_core.paths import AppPaths
+
+    from .engine import Engine
+    from .tasks import TaskRunner
+
+
+@dataclass
+class _Refresh:
+    """What one background refresh hands to the GUI thread."""
+
+    rows: list[DownloadInfo]
+    by_gid: dict[str, DownloadInfo]
+    busy: bool
+    finished: list[DownloadInfo]
+
+
+REFRESH_VISIBLE_MS = 1000
+REFRESH_HIDDEN_BUSY_MS = 5000
+
+
+class TaskControls(TaskActions):
+    """Task list refresh, history, details and paths. A base of ``Controller``."""
+
+    # Both carry a list[DownloadInfo]. Declared ``object``: PySide converts a
+    # ``list`` argument element by element (6 ms for 10,000 rows), ``object``
+    # passes the same list.
+    downloads_refreshed = Signal(object)  # live rows (aria2's order), then history rows
+    downloads_finished = Signal(object)  # downloads that just completed or failed
+
+    if TYPE_CHECKING:
+        engine: Engine
+        tasks: TaskRunner
+        _paths: AppPaths
+        _stopping: bool
+        stats_changed: SignalInstance
+        links_added: SignalInstance
+
+        @property
+        def stats(self) -> GlobalStat: ...
+
+    def _init_task_controls(self) -> None:
+        self.history = HistoryStore(self._paths.history_file)
+        self._window_visible = False
+        self._busy = False
+        self._refreshing = False
+        self._refresh_again = False
+        self._rows: list[DownloadInfo] = self.history.downloads()
+        self._by_gid: dict[str, DownloadInfo] = {r.gid: r for r in self._rows}
+        self._worker_rows: dict[str, DownloadInfo] = {}  # touched by the RPC worker only
+        self._refresh_timer = QTimer(self)
+        self._refresh_timer.timeout.connect(self.refresh_downloads)
+        self.engine.state_changed.connect(self._tasks_engine_state)
+        self.engine.ready.connect(self.refresh_downloads)
+        self.stats_changed.connect(self._tasks_stats)
+        self.links_added.connect(self.refresh_downloads)
+
+    # -- the list ---------------------------------------------------------
+    def downloads(self) -> list[DownloadInfo]:
+        """The rows of the last refresh (history rows included)."""
+        return list(self._rows)
+
+    def download(self, gid: str) -> DownloadInfo | None:
+        return self._by_gid.get(gid)
+
+    @property
+    def window_visible(self) -> bool:
+        return self._window_visible
+
+    def set_window_visible(self, visible: bool) -> None:
+        """The window tells us when it is shown or hidden; that sets the refresh pace."""
+        self._window_visible = visible
+        if visible:
+            self.refresh_downloads()
+        self._reschedule()
+
+    def refresh_interval_ms(self) -> int | None:
+        """The current periodic refresh interval, or None while none runs (idle)."""
+        timer = self._refresh_timer
+        return timer.interval() if timer.isActive() else None
+
+    @Slot()
+    def refresh_downloads(self) -> None:
+        """Fetch the task list now (coalesced with one already in flight)."""
+        if self._stopping:
+            return
+        client = self.engine.client
+        if client is None:
+            # No engine (starting, restarting, failed): keep the last live rows
+            # and show the history as it is now.
+            live = [r for r in self._rows if not getattr(r, "from_history", False)]
+            self._publish(live + self.history.downloads(), busy=self._busy, finished=[])
+            return
+        if self._refreshing:
+            self._refresh_again = True
+            return
+        self._refreshing = True
+        history = self.history
+
+        def work() -> _Refresh:
+            lists: TaskLists = fetch_lists(client)
+            sweep_stopped(client, lists, history)
+            live = lists.live
+            self._worker_rows = share_unchanged(live, self._worker_rows)  # worker-only state
+            rows = live + [r for r in history.downloads() if r.gid not in self._worker_rows]
+            by_gid = {r.gid: r for r in rows}  # built here: 10,000 rows cost the GUI nothing
+            return _Refresh(rows, by_gid, bool(lists.active), lists.recorded)
+
+        self.tasks.run(work, on_done=self._got_rows, on_error=self._refresh_failed)
+
+    def _got_rows(self, outcome: _Refresh) -> None:
+        self._refreshing = False
+        self._publish(outcome.rows, outcome.busy, outcome.finished, outcome.by_gid)
+        if self._refresh_again:
+            self._refresh_again = False
+            QTimer.singleShot(0, self.refresh_downloads)
+
+    def _refresh_failed(self, exc: BaseException) -> None:
+        self._refreshing = False
+        self._refresh_again = False
+        self._reschedule()
+
+    def _publish(
+        self,
+        rows: list[DownloadInfo],
+        busy: bool,
+        finished: list[DownloadInfo],
+        by_gid: dict[str, DownloadInfo] | None = None,
+    ) -> None:
+        self._rows = rows
+        self._by_gid = by_gid if by_gid is not None else {r.gid: r for r in rows}
+        self._busy = busy
+        self.downloads_refreshed.emit(rows)
+        if finished:
+            self.downloads_finished.emit(finished)
+        self._reschedule()
+
+    def _reschedule(self) -> None:
+        """Set the refresh timer for the current situation (or stop it)."""
+        timer = self._refresh_timer
+        if self._stopping or self.engine.client is None:
+            timer.stop()
+            return
+        if self._window_visible:
+            interval = REFRESH_VISIBLE_MS
+        elif self._busy or self.stats.num_active > 0:
+            interval = REFRESH_HIDDEN_BUSY_MS
+        else:
+            timer.stop()  # hidden and idle: no periodic RPC at all
+            return
+        if timer.interval() != interval:
+            timer.setInterval(interval)
+        if not timer.isActive():
+            timer.start()
+
+    @Slot(object)
+    def _tasks_stats(self, stats: GlobalStat) -> None:
+        # Something started or everything ended: look now, so a finished
+        # download reaches the history before the timers go quiet.
+        if (stats.num_active > 0) != self._busy:
+            self.refresh_downloads()
+
+    @Slot(str)
+    def _tasks_engine_state(self, state: str) -> None:
+        if self.engine.client is None:
+            self._refresh_timer.stop()
+
+    # -- details and paths ------------------------------------------------
+    def fetch_details(self, gid: str, on_done: Callable[[TaskDetails | None], None]) -> None:
+        """Files, URIs, peers and the error of one download; ``None`` if it is unknown.
+
+        ``on_done`` always runs later on the GUI thread, never inside this call.
+        """
+        known: DownloadInfo | HistoryRecord | None = self.history.get(gid) or self._by_gid.get(gid)
+        client = self.engine.client
+        if client is None or isinstance(known, HistoryRecord):
+            details = details_from_record(known) if known is not None else None
+            QTimer.singleShot(0, lambda: on_done(details))
+            return
+
+        def fallback(_exc: BaseException) -> None:
+            on_done(details_from_record(known) if known is not None else None)
+
+        self.tasks.run(lambda: fetch_details(client, gid), on_done=on_done, on_error=fallback)
+
+    def file_path(self, gid: str) -> Path | None:
+        """What "Open file" opens: the one file, or a multi-file download's own folder."""
+        info = self._by_gid.get(gid)
+        return open_target(info) if info is not None else None
+
+    def folder_path(self, gid: str) -> Path | None:
+        """What "Open folder" opens: the folder that holds the download."""
+        info = self._by_gid.get(gid)
+        return containing_folder(info) if info is not None else None
+
+    def links(self, gids: Sequence[str]) -> list[str]:
+        """The downloads' source links (a magnet for a torrent), for "Copy link"."""
+        infos = [self._by_gid[g] for g in gids if g in self._by_gid]
+        return list(dict.fromkeys(uri for info in infos for uri in source_links(info)))
