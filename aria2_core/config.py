@@ -53,7 +53,7 @@ FORBIDDEN_OPTIONS = frozenset(
 # How often aria2c rewrites the session file and the .aria2 control files.
 # A SIGKILL of aria2c loses at most this much queue state and progress.
 SESSION_SAVE_INTERVAL_S = 1
-CONTROL_FILE_SAVE_INTERVAL_S = 5
+CONTROL_FILE_SAVE_INTERVAL_S = 1
 
 
 @dataclass

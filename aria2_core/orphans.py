@@ -13,6 +13,7 @@ touched. There is deliberately no "kill every aria2c" anywhere in Aria Tray.
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -63,21 +64,40 @@ def find_verified_orphan(paths: AppPaths) -> psutil.Process | None:
     return proc if is_owned(proc, record) else None
 
 
+def _wait_gone(proc: psutil.Process, timeout_s: float) -> bool:
+    """True once ``proc`` has exited, a zombie counting as exited.
+
+    ``psutil.Process.wait`` cannot reap a process that is not our child, so
+    for an orphan it waits until *someone else* reaps it, and in some
+    sandboxes PID 1 never does: the dead orphan would look alive forever.
+    """
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            if proc.status() == psutil.STATUS_ZOMBIE:
+                return True
+        except psutil.NoSuchProcess:
+            return True
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.02)
+
+
 def stop_process(proc: psutil.Process, grace_s: float = 3.0) -> str:
     """SIGTERM first (aria2c then saves its session), SIGKILL if it lingers."""
     try:
         proc.terminate()
-        proc.wait(grace_s)
-        return "terminated"
-    except psutil.TimeoutExpired:
-        proc.kill()
-        try:
-            proc.wait(grace_s)
-        except psutil.TimeoutExpired:
-            log.error("aria2c pid %s did not die after SIGKILL", proc.pid)
-        return "killed"
     except psutil.NoSuchProcess:
         return "terminated"
+    if _wait_gone(proc, grace_s):
+        return "terminated"
+    try:
+        proc.kill()
+    except psutil.NoSuchProcess:
+        return "terminated"
+    if not _wait_gone(proc, grace_s):
+        log.error("aria2c pid %s did not die after SIGKILL", proc.pid)
+    return "killed"
 
 
 def cleanup_orphan(paths: AppPaths) -> OrphanReport:
