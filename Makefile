@@ -40,7 +40,8 @@ bench: $(STAMP)
 	$(BIN)/python -m pytest tests/bench -s -p no:randomly
 
 dist: $(STAMP)
-	$(BIN)/pyinstaller --noconfirm --clean build.spec
+	$(BIN)/pyinstaller --noconfirm --clean --log-level WARN build.spec
+	@echo "onedir size: $$(du -sh dist/AriaTray | cut -f1) in dist/AriaTray/"
 
 test-dist: dist
 	ARIA_TRAY_LAUNCH="$(CURDIR)/dist/AriaTray/AriaTray" $(BIN)/python -m pytest tests/e2e -m "not source_only"

@@ -1,4 +1,4 @@
-"""Command line: ``aria-tray [URL|FILE …] [--quit|--show|--status|--cleanup|--version]``.
+"""Command line: ``aria-tray [URL|FILE …] [--quit|--show|--status|--cleanup|--register|…]``.
 
 The forwarding path is kept lean on purpose: a second launch connects to
 the primary with plain sockets (no Qt, no ``requests`` on POSIX), hands over
@@ -21,6 +21,7 @@ from aria2_core import APP_NAME, __version__
 from aria2_core.errors import AriaTrayError, IpcError
 from aria2_core.paths import AppPaths
 
+from .frozen_env import attach_parent_console, restore_process_environment
 from .ipc_client import PrimaryUnavailable, forward_or_acquire, send_request
 
 EXIT_OK = 0
@@ -57,6 +58,12 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="stop aria2c processes orphaned by a crash of this app home (and nothing else)",
     )
+    group.add_argument(
+        "--register",
+        action="store_true",
+        help="open magnet links, .torrent and .metalink files with Aria Tray (this user only)",
+    )
+    group.add_argument("--unregister", action="store_true", help="remove what --register installed")
     parser.add_argument("--version", action="version", version=f"{APP_NAME} {__version__}")
     return parser
 
@@ -156,8 +163,28 @@ def _cleanup(paths: AppPaths) -> int:
     return EXIT_OK
 
 
+def _integration(register: bool) -> int:
+    """--register / --unregister: needs no app home and no Qt (imported only here)."""
+    from .integration import IntegrationError, register_desktop, unregister_desktop
+
+    try:
+        report = register_desktop() if register else unregister_desktop()
+    except IntegrationError as exc:
+        _err(str(exc))
+        return EXIT_ERROR
+    print(report.text())
+    return EXIT_OK
+
+
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    restore_process_environment()  # frozen: children get the user's LD_LIBRARY_PATH
+    attach_parent_console(sys.argv[1:] if argv is None else argv)  # windowed Windows build
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.register or args.unregister:
+        if args.items:
+            parser.error("--register and --unregister take no links")
+        return _integration(args.register)
     paths = AppPaths.for_home()
     try:
         paths.ensure()

@@ -6,6 +6,22 @@ closes when the app dies, however it dies. Termination saves nothing, so
 the engine relies on ``--save-session-interval`` and explicit
 ``aria2.saveSession`` calls after changes to keep the queue.
 
+Points checked against the Win32 documentation:
+
+* the structures match ``JOBOBJECT_EXTENDED_LIMIT_INFORMATION`` /
+  ``JOBOBJECT_BASIC_LIMIT_INFORMATION`` / ``IO_COUNTERS`` field for field,
+  and ``JobObjectExtendedLimitInformation`` is information class 9;
+* ``AssignProcessToJobObject`` needs a process handle with
+  ``PROCESS_SET_QUOTA | PROCESS_TERMINATE``. Since Windows 8 a process that
+  is already in a job (say, the app was started from a job-using launcher
+  or CI runner) can still be added: the jobs nest;
+* the job handle must **not** be inheritable. ``QProcess`` calls
+  ``CreateProcess`` with ``bInheritHandles=TRUE``, so an inheritable job
+  handle would be copied into aria2c, the job would never lose its last
+  handle while aria2c lives, and kill-on-close would never fire.
+  ``CreateJobObjectW(NULL, NULL)`` (no ``SECURITY_ATTRIBUTES``) gives a
+  non-inheritable handle, which is what we want.
+
 The handle is kept for the life of the app: closing it would kill aria2c.
 Only ``ctypes`` is used, so this imports (and does nothing) elsewhere.
 """
@@ -16,13 +32,15 @@ import ctypes
 import logging
 import sys
 from ctypes import wintypes
+from typing import Any
 
 log = logging.getLogger("aria_tray.engine")
 
 JOB_OBJECT_LIMIT_KILL_ON_JOB_CLOSE = 0x00002000
-JOB_OBJECT_EXTENDED_LIMIT_INFORMATION_CLASS = 9
+JOB_OBJECT_EXTENDED_LIMIT_INFORMATION_CLASS = 9  # JobObjectExtendedLimitInformation
 PROCESS_SET_QUOTA = 0x0100
 PROCESS_TERMINATE = 0x0001
+PROCESS_QUERY_LIMITED_INFORMATION = 0x1000
 
 
 class _IoCounters(ctypes.Structure):
@@ -41,13 +59,13 @@ class _IoCounters(ctypes.Structure):
 
 class _BasicLimitInformation(ctypes.Structure):
     _fields_ = [
-        ("PerProcessUserTimeLimit", ctypes.c_longlong),
-        ("PerJobUserTimeLimit", ctypes.c_longlong),
+        ("PerProcessUserTimeLimit", ctypes.c_longlong),  # LARGE_INTEGER
+        ("PerJobUserTimeLimit", ctypes.c_longlong),  # LARGE_INTEGER
         ("LimitFlags", wintypes.DWORD),
         ("MinimumWorkingSetSize", ctypes.c_size_t),
         ("MaximumWorkingSetSize", ctypes.c_size_t),
         ("ActiveProcessLimit", wintypes.DWORD),
-        ("Affinity", ctypes.c_size_t),
+        ("Affinity", ctypes.c_size_t),  # ULONG_PTR
         ("PriorityClass", wintypes.DWORD),
         ("SchedulingClass", wintypes.DWORD),
     ]
@@ -64,24 +82,63 @@ class _ExtendedLimitInformation(ctypes.Structure):
     ]
 
 
-def _create_job() -> int | None:
-    kernel32 = ctypes.WinDLL("kernel32", use_last_error=True)  # type: ignore[attr-defined]
-    kernel32.CreateJobObjectW.restype = wintypes.HANDLE
+_kernel32: Any = None
+
+
+def _k32() -> Any:
+    """kernel32 with explicit signatures: 64-bit handles must not pass as C ints."""
+    global _kernel32
+    if _kernel32 is None:
+        k = ctypes.WinDLL("kernel32", use_last_error=True)  # type: ignore[attr-defined]
+        k.CreateJobObjectW.argtypes = [wintypes.LPVOID, wintypes.LPCWSTR]
+        k.CreateJobObjectW.restype = wintypes.HANDLE
+        k.SetInformationJobObject.argtypes = [
+            wintypes.HANDLE,
+            ctypes.c_int,
+            wintypes.LPVOID,
+            wintypes.DWORD,
+        ]
+        k.SetInformationJobObject.restype = wintypes.BOOL
+        k.OpenProcess.argtypes = [wintypes.DWORD, wintypes.BOOL, wintypes.DWORD]
+        k.OpenProcess.restype = wintypes.HANDLE
+        k.AssignProcessToJobObject.argtypes = [wintypes.HANDLE, wintypes.HANDLE]
+        k.AssignProcessToJobObject.restype = wintypes.BOOL
+        k.IsProcessInJob.argtypes = [
+            wintypes.HANDLE,
+            wintypes.HANDLE,
+            ctypes.POINTER(wintypes.BOOL),
+        ]
+        k.IsProcessInJob.restype = wintypes.BOOL
+        k.CloseHandle.argtypes = [wintypes.HANDLE]
+        k.CloseHandle.restype = wintypes.BOOL
+        _kernel32 = k
+    return _kernel32
+
+
+def _last_error() -> int:
+    return int(ctypes.get_last_error())  # type: ignore[attr-defined]
+
+
+def create_kill_on_close_job() -> int | None:
+    """A new, non-inheritable job whose processes die when its last handle closes."""
+    if sys.platform != "win32":
+        return None
+    kernel32 = _k32()
     job = kernel32.CreateJobObjectW(None, None)
     if not job:
-        log.error("CreateJobObjectW failed: %d", ctypes.get_last_error())  # type: ignore[attr-defined]
+        log.error("CreateJobObjectW failed: %d", _last_error())
         return None
     info = _ExtendedLimitInformation()
     info.BasicLimitInformation.LimitFlags = JOB_OBJECT_LIMIT_KILL_ON_JOB_CLOSE
     ok = kernel32.SetInformationJobObject(
-        wintypes.HANDLE(job),
+        job,
         JOB_OBJECT_EXTENDED_LIMIT_INFORMATION_CLASS,
         ctypes.byref(info),
         ctypes.sizeof(info),
     )
     if not ok:
-        log.error("SetInformationJobObject failed: %d", ctypes.get_last_error())  # type: ignore[attr-defined]
-        kernel32.CloseHandle(wintypes.HANDLE(job))
+        log.error("SetInformationJobObject failed: %d", _last_error())
+        kernel32.CloseHandle(job)
         return None
     return int(job)
 
@@ -89,28 +146,46 @@ def _create_job() -> int | None:
 def assign_kill_on_close_job(pid: int, job: object | None = None) -> object | None:
     """Put ``pid`` into our kill-on-close job (created on first use); return the job.
 
-    Returns None, after logging, when anything fails: aria2c then still has
-    ``--stop-with-process`` as its tie to our life.
+    Returns None, after logging, when the job cannot be created: aria2c
+    then still has ``--stop-with-process`` as its tie to our life.
     """
     if sys.platform != "win32":
         return None
-    kernel32 = ctypes.WinDLL("kernel32", use_last_error=True)  # type: ignore[attr-defined]
     if job is None:
-        job = _create_job()
+        job = create_kill_on_close_job()
         if job is None:
             return None
-    kernel32.OpenProcess.restype = wintypes.HANDLE
+    kernel32 = _k32()
     handle = kernel32.OpenProcess(PROCESS_SET_QUOTA | PROCESS_TERMINATE, False, pid)
     if not handle:
-        log.error("OpenProcess(%d) failed: %d", pid, ctypes.get_last_error())  # type: ignore[attr-defined]
+        log.error("OpenProcess(%d) failed: %d", pid, _last_error())
         return job
     try:
-        if not kernel32.AssignProcessToJobObject(wintypes.HANDLE(job), wintypes.HANDLE(handle)):
-            log.error(
-                "AssignProcessToJobObject(%d) failed: %d",
-                pid,
-                ctypes.get_last_error(),  # type: ignore[attr-defined]
-            )
+        if not kernel32.AssignProcessToJobObject(job, handle):
+            log.error("AssignProcessToJobObject(%d) failed: %d", pid, _last_error())
     finally:
-        kernel32.CloseHandle(wintypes.HANDLE(handle))
+        kernel32.CloseHandle(handle)
     return job
+
+
+def is_process_in_job(pid: int, job: object) -> bool:
+    """``IsProcessInJob``: whether ``pid`` belongs to ``job`` (for tests and diagnostics)."""
+    if sys.platform != "win32":
+        return False
+    kernel32 = _k32()
+    handle = kernel32.OpenProcess(PROCESS_QUERY_LIMITED_INFORMATION, False, pid)
+    if not handle:
+        return False
+    try:
+        result = wintypes.BOOL(False)
+        if not kernel32.IsProcessInJob(handle, job, ctypes.byref(result)):
+            return False
+        return bool(result.value)
+    finally:
+        kernel32.CloseHandle(handle)
+
+
+def close_job(job: object) -> None:
+    """Close our handle to ``job``: with kill-on-close, its processes end now."""
+    if sys.platform == "win32" and job:
+        _k32().CloseHandle(job)

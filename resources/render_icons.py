@@ -1,6 +1,6 @@
 """Render the app icon's PNG and ICO from its SVG (run after editing the SVG).
 
-    .venv/bin/python resources/render_icons.py
+.venv/bin/python resources/render_icons.py
 """
 
 from __future__ import annotations
