@@ -16,13 +16,13 @@ Only ``--conf-path`` and ``--stop-with-process`` appear on the command line.
 
 from __future__ import annotations
 
-import os
 import secrets
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .atomic_file import write_atomic
 from .errors import ConfigError
 from .paths import AppPaths, default_download_dir
 
@@ -149,18 +149,7 @@ def _conf_lines(paths: AppPaths, settings: EngineSettings, port: int, secret: st
 
 def write_private_file(path: Path, text: str) -> None:
     """Write ``text`` to ``path`` readable by the user only, replacing it atomically."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC
-    fd = os.open(tmp, flags, 0o600)
-    try:
-        os.write(fd, text.encode("utf-8"))
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-    if sys.platform != "win32":
-        os.chmod(tmp, 0o600)
-    os.replace(tmp, path)
+    write_atomic(path, text.encode("utf-8"))
 
 
 def ensure_session_file(paths: AppPaths) -> None:

@@ -18,8 +18,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import sys
-import tempfile
 import threading
 import time
 from collections.abc import Iterable, Mapping
@@ -27,13 +25,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .atomic_file import write_atomic
 from .models import DownloadInfo, FileInfo
 
 log = logging.getLogger("aria_tray.history")
 
 HISTORY_LIMIT = 5000
 FORMAT_VERSION = 1
-_FILE_MODE = 0o600
 
 # aria2's error code for "removed by the user": not a failure worth keeping.
 REMOVED_BY_USER = 31
@@ -311,31 +309,4 @@ class HistoryStore:
             "records": [r.to_json() for r in self._records.values()],
         }
         data = json.dumps(body, ensure_ascii=True, separators=(",", ":")).encode("ascii")
-        atomic_write(self.path, data)
-
-
-def atomic_write(path: Path, data: bytes) -> None:
-    """Replace ``path`` with ``data`` so that a crash leaves the old or the new file."""
-    folder = path.parent
-    folder.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
-    try:
-        if sys.platform != "win32":
-            os.fchmod(fd, _FILE_MODE)
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp_name, path)
-    except BaseException:
-        try:
-            os.unlink(tmp_name)
-        except FileNotFoundError:
-            pass
-        raise
-    if sys.platform != "win32":
-        dir_fd = os.open(folder, os.O_RDONLY)
-        try:
-            os.fsync(dir_fd)
-        finally:
-            os.close(dir_fd)
+        write_atomic(self.path, data)

@@ -18,7 +18,6 @@ import json
 import logging
 import os
 import sys
-import tempfile
 import threading
 import time
 import uuid
@@ -27,9 +26,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-log = logging.getLogger("aria_tray.journal")
+from .atomic_file import PRIVATE_MODE, fsync_dir, write_atomic
 
-_FILE_MODE = 0o600
+log = logging.getLogger("aria_tray.journal")
 
 
 @dataclass(frozen=True)
@@ -46,17 +45,6 @@ class JournalEntry:
 def _encode_line(obj: dict[str, Any]) -> bytes:
     # ensure_ascii: undecodable file names (surrogateescape) survive the trip.
     return json.dumps(obj, ensure_ascii=True, separators=(",", ":")).encode("ascii") + b"\n"
-
-
-def _fsync_dir(folder: Path) -> None:
-    """Make a file's creation or rename durable; a no-op where dirs can't be opened."""
-    if sys.platform == "win32":
-        return
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 class LinkJournal:
@@ -102,10 +90,10 @@ class LinkJournal:
         with self._lock:
             created = not self.path.exists()
             flags = os.O_RDWR | os.O_APPEND | os.O_CREAT | getattr(os, "O_BINARY", 0)
-            fd = os.open(self.path, flags, _FILE_MODE)
+            fd = os.open(self.path, flags, PRIVATE_MODE)
             try:
                 if sys.platform != "win32":
-                    os.fchmod(fd, _FILE_MODE)
+                    os.fchmod(fd, PRIVATE_MODE)
                 # A crash may have torn the last line. Without this newline the
                 # new entry would be glued onto the torn one and lost with it.
                 size = os.fstat(fd).st_size
@@ -118,7 +106,7 @@ class LinkJournal:
             finally:
                 os.close(fd)
             if created:
-                _fsync_dir(self.path.parent)
+                fsync_dir(self.path.parent)
 
     # -- reading ------------------------------------------------------------
     def pending(self) -> list[JournalEntry]:
@@ -190,24 +178,7 @@ class LinkJournal:
             return len(keep)
 
     def _rewrite(self, lines: Iterable[bytes]) -> None:
-        folder = self.path.parent
-        fd, tmp_name = tempfile.mkstemp(prefix=f".{self.path.name}.", suffix=".tmp", dir=folder)
-        try:
-            if sys.platform != "win32":
-                os.fchmod(fd, _FILE_MODE)
-            with os.fdopen(fd, "wb") as handle:
-                for line in lines:
-                    handle.write(line)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(tmp_name, self.path)
-        except BaseException:
-            try:
-                os.unlink(tmp_name)
-            except FileNotFoundError:
-                pass
-            raise
-        _fsync_dir(folder)
+        write_atomic(self.path, b"".join(lines))
 
 
 def _entry_from(obj: Any) -> JournalEntry | None:
