@@ -55,6 +55,20 @@ def write_record(paths: AppPaths, record: OwnershipRecord) -> None:
         raise OwnershipError(f"Cannot write {paths.ownership_file}: {exc}") from exc
 
 
+def record_started(paths: AppPaths, pid: int, exe: str, conf_path: str, port: int) -> None:
+    """Record the aria2c we just started, with the creation time that proves it."""
+    import psutil
+
+    try:
+        create_time = psutil.Process(pid).create_time()
+    except psutil.Error as exc:
+        raise OwnershipError(f"aria2c pid {pid} vanished before it was recorded: {exc}") from exc
+    write_record(
+        paths,
+        OwnershipRecord(pid, create_time, exe, conf_path, port, app_pid=os.getpid()),
+    )
+
+
 def read_record(paths: AppPaths) -> OwnershipRecord | None:
     """The current record, or None when there is none or it cannot be trusted."""
     try:

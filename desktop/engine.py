@@ -1,20 +1,14 @@
 """The engine: the one and only owner of this instance's aria2c.
 
-Nothing else in Aria Tray starts or stops aria2c. The engine
-
-* stops a verified orphan of a previous crash before starting (and nothing
-  else: see ``aria2_core.orphans``);
-* starts aria2c through ``QProcess`` from the GUI thread, tied to our life
-  three ways: ``--stop-with-process`` everywhere, ``setpriv --pdeathsig
-  TERM`` on Linux (SIGTERM, so aria2c saves its session on the way out),
-  and a kill-on-close Job Object on Windows;
-* declares it ready only when *that* process listens on the loopback port
-  and an authenticated ``aria2.getVersion`` answers;
-* retries on a fresh port when aria2c exits 1 during start-up (port race),
-  restarts it with backoff after a crash, and gives up with a visible error
-  after repeated rapid failures;
-* shuts it down in the documented order: save session, shutdown, wait,
-  kill (even when the RPC failed), then drop the ownership record.
+Nothing else in Aria Tray starts or stops aria2c. The engine stops a
+verified orphan of a previous crash before starting (``aria2_core.orphans``);
+starts aria2c through ``QProcess`` from the GUI thread, tied to our life
+(``desktop.aria2c_process``, ``desktop.win_job``); declares it ready only when
+*that* process listens on the loopback port and an authenticated
+``aria2.getVersion`` answers; retries on a fresh port when the port was
+taken, restarts aria2c with backoff after a crash and gives up visibly after
+repeated rapid failures; and shuts it down in the documented order: save
+session, end, wait, kill (even when RPC failed), drop the ownership record.
 """
 
 from __future__ import annotations
@@ -22,26 +16,23 @@ from __future__ import annotations
 import collections
 import logging
 import os
-import shutil
-import socket
 import sys
 import time
 from collections.abc import Callable
 from enum import StrEnum
 
-import psutil
-from PySide6.QtCore import QObject, QProcess, QProcessEnvironment, QTimer, Signal, Slot
+from PySide6.QtCore import QObject, QProcess, QTimer, Signal, Slot
 
 from aria2_core.binary import find_aria2c
 from aria2_core.config import EngineSettings, LaunchSpec, build_launch
 from aria2_core.errors import AriaTrayError
 from aria2_core.orphans import cleanup_orphan
-from aria2_core.ownership import OwnershipRecord, clear_record, write_record
+from aria2_core.ownership import clear_record, record_started
 from aria2_core.paths import AppPaths
 from aria2_core.ports import LOOPBACK, listening_addresses, pick_free_port
 from aria2_core.rpc import Aria2Client
 
-from .frozen_env import child_environment
+from .aria2c_process import explain_exit, new_aria2c_process, wake_event_loop
 from .tasks import TaskRunner
 
 log = logging.getLogger("aria_tray.engine")
@@ -57,15 +48,6 @@ PROBE_READY, PROBE_WAIT, PROBE_CONFLICT = "ready", "wait", "conflict"
 EXIT_BAD_OPTION = 28
 
 
-def wake_event_loop(port: int) -> None:
-    """Connect to aria2c's RPC port and hang up, so a pending SIGTERM is seen now."""
-    try:
-        with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-            pass
-    except OSError:
-        pass  # already gone: that is what we wanted
-
-
 class EngineState(StrEnum):
     STOPPED = "stopped"
     STARTING = "starting"
@@ -73,31 +55,6 @@ class EngineState(StrEnum):
     RESTARTING = "restarting"
     STOPPING = "stopping"
     FAILED = "failed"
-
-
-def _clean_environment() -> QProcessEnvironment:
-    """The environment for aria2c, minus what a frozen bootloader injected.
-
-    See ``desktop.frozen_env``: the user's ``LD_LIBRARY_PATH`` comes back
-    (from ``LD_LIBRARY_PATH_ORIG``), the bootloader's ``_PYI_*`` variables
-    and our own ``ARIA_TRAY_HOME`` go.
-    """
-    system = QProcessEnvironment.systemEnvironment()
-    names = system.keys()  # a QProcessEnvironment is not iterable itself
-    cleaned = child_environment({name: system.value(name) for name in names})
-    env = QProcessEnvironment()
-    for name, value in cleaned.items():
-        env.insert(name, value)
-    return env
-
-
-def _wrap_for_parent_death(spec: LaunchSpec) -> tuple[str, list[str]]:
-    """On Linux, run aria2c via ``setpriv --pdeathsig TERM`` when it exists."""
-    if sys.platform.startswith("linux") and os.environ.get("ARIA_TRAY_NO_PDEATHSIG") != "1":
-        setpriv = shutil.which("setpriv")
-        if setpriv:
-            return setpriv, ["--pdeathsig", "TERM", "--", spec.program, *spec.arguments]
-    return spec.program, list(spec.arguments)
 
 
 class Engine(QObject):
@@ -212,13 +169,7 @@ class Engine(QObject):
         except (AriaTrayError, OSError) as exc:
             self._fail(str(exc))
             return
-        program, arguments = _wrap_for_parent_death(self._spec)
-        process = QProcess(self)
-        process.setProgram(program)
-        process.setArguments(arguments)
-        process.setWorkingDirectory(str(self._paths.engine_dir))
-        process.setProcessEnvironment(_clean_environment())
-        process.setProcessChannelMode(QProcess.ProcessChannelMode.MergedChannels)
+        process = new_aria2c_process(self._spec, self._paths.engine_dir, self)
         process.readyReadStandardOutput.connect(self._read_output)
         process.started.connect(self._on_started)
         process.finished.connect(self._on_finished)
@@ -226,13 +177,6 @@ class Engine(QObject):
         self._process = process
         self._output.clear()
         log.info("starting %s on 127.0.0.1:%d", binary, port)
-        # Windows: aria2c is a console program, yet no console window opens.
-        # QProcess (qprocess_win.cpp, startProcess) passes CREATE_NO_WINDOW
-        # whenever GetConsoleWindow() is NULL, i.e. whenever we have no
-        # console: the windowed AriaTray.exe, or pythonw. Started from a
-        # console (python main.py in cmd), aria2c shares that console instead
-        # of opening its own. Either way its output reaches us through the
-        # pipes QProcess passes with STARTF_USESTDHANDLES.
         process.start()
 
     @Slot()
@@ -243,17 +187,8 @@ class Engine(QObject):
         pid = int(process.processId())
         self._child_pid = pid
         try:
-            proc = psutil.Process(pid)
-            record = OwnershipRecord(
-                pid=pid,
-                create_time=proc.create_time(),
-                exe=spec.program,
-                conf_path=str(spec.conf_path),
-                port=spec.port,
-                app_pid=os.getpid(),
-            )
-            write_record(self._paths, record)
-        except (psutil.Error, AriaTrayError) as exc:
+            record_started(self._paths, pid, spec.program, str(spec.conf_path), spec.port)
+        except AriaTrayError as exc:
             log.warning("could not record ownership of aria2c pid %d: %s", pid, exc)
         if sys.platform == "win32":
             from .win_job import assign_kill_on_close_job
@@ -359,7 +294,7 @@ class Engine(QObject):
             return
         if self._state == EngineState.FAILED:
             return
-        last = self._explain_exit()
+        last = explain_exit(self._output)
         port_retry, self._port_retry = self._port_retry, False
         if self._state == EngineState.STARTING and (port_retry or not crashed):
             setup_failed = port_retry or exit_code == EXIT_SETUP_FAILED
@@ -373,16 +308,6 @@ class Engine(QObject):
                 self._fail(f"aria2c rejected its options: {last}")
                 return
         self._schedule_restart(f"aria2c exited unexpectedly (code {exit_code}). {last}".strip())
-
-    def _explain_exit(self) -> str:
-        """aria2c's own words for why it stopped, without its usage text."""
-        lines = list(self._output)
-        telling = [
-            line
-            for line in lines
-            if "errorCode" in line or "Parse error" in line or line.lstrip().startswith("->")
-        ]
-        return " ".join(telling[-3:]) if telling else (lines[-1] if lines else "")
 
     def _schedule_restart(self, reason: str) -> None:
         now = time.monotonic()
