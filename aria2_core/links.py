@@ -23,9 +23,21 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from urllib.parse import parse_qsl, urlsplit
-from urllib.request import url2pathname
 
 from .errors import LinkError
+
+
+def url2pathname(path: str) -> str:
+    """``urllib.request.url2pathname``, imported only when a file:// URL shows up.
+
+    ``urllib.request`` costs 30-50 ms of start-up (it pulls in http.client,
+    email and ssl), and every launch, including a forwarding one, imports
+    this module.
+    """
+    from urllib.request import url2pathname as convert
+
+    return convert(path)
+
 
 URL_SCHEMES = ("http", "https", "ftp", "sftp")
 FILE_SUFFIXES = {".torrent": "TORRENT", ".metalink": "METALINK", ".meta4": "METALINK"}
