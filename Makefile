@@ -48,3 +48,15 @@ test-dist: dist
 
 clean:
 	rm -rf build dist .pytest_cache .ruff_cache
+
+# Re-extract every tr() string from desktop/ into resources/translations/*.ts
+# (translations kept, removed strings dropped) and recompile the .qm files.
+# New strings come out unfinished: `$(BIN)/python tools/translations.py todo`.
+.PHONY: translations screenshots
+translations: $(STAMP)
+	$(BIN)/python tools/translations.py update
+
+# README screenshots (window, tray menu, add dialog, drop zone; en + zh_CN)
+# under Xvfb + trayer, into resources/screenshots/.
+screenshots: $(STAMP)
+	$(BIN)/python tools/screenshots.py

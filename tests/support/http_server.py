@@ -172,10 +172,12 @@ class _Handler(BaseHTTPRequestHandler):
     def _copy(self, src: BinaryIO, length: int) -> None:
         """Send ``length`` bytes, no faster than the owner's throttle allows."""
         owner = self.server.owner
-        started = time.monotonic()
         sent = 0
+        rate: int | None = -1  # not yet read
         while sent < length:
-            rate = owner.throttle
+            if (new_rate := owner.throttle_for(self.path)) != rate:
+                # A changed rate paces from now on, not from the first byte.
+                rate, started, paced = new_rate, time.monotonic(), 0
             chunk_size = min(_CHUNK, length - sent)
             if rate:
                 chunk_size = min(chunk_size, max(1024, rate // 10))
@@ -188,8 +190,9 @@ class _Handler(BaseHTTPRequestHandler):
                 self.close_connection = True
                 return
             sent += len(chunk)
+            paced += len(chunk)
             if rate:
-                ahead = sent / rate - (time.monotonic() - started)
+                ahead = paced / rate - (time.monotonic() - started)
                 # Waiting on the stop event, not sleeping, lets stop() cut us off at once.
                 if ahead > 0 and owner._stopping.wait(ahead):
                     self.close_connection = True
@@ -233,6 +236,8 @@ class FileServer:
         self.root = Path(root).resolve()
         self.root.mkdir(parents=True, exist_ok=True)
         self.throttle = throttle
+        # Per file (its name below root), over ``throttle``; also changeable while serving.
+        self.file_throttle: dict[str, int] = {}
         self._stopping = threading.Event()
         self._lock = threading.Lock()
         self._connections: set[socket.socket] = set()
@@ -268,6 +273,11 @@ class FileServer:
     def url(self, name: str) -> str:
         """The URL of ``root/name`` (``name`` may contain slashes and spaces)."""
         return f"http://127.0.0.1:{self.port}/{quote(name)}"
+
+    def throttle_for(self, request_path: str) -> int | None:
+        """Bytes per second per connection for a request: its file's own rate, else ``throttle``."""
+        name = unquote(urlsplit(request_path).path).lstrip("/")
+        return self.file_throttle.get(name, self.throttle)
 
     @property
     def requests(self) -> list[RequestRecord]:

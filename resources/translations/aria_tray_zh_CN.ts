@@ -1,0 +1,1239 @@
+<?xml version="1.0" encoding="utf-8"?>
+<!DOCTYPE TS>
+<TS version="2.1" language="zh_CN">
+<context>
+    <name>AddDialog</name>
+    <message>
+        <location filename="../../desktop/add_dialog.py" line="+81"/>
+        <source>Add downloads</source>
+        <translation>添加下载</translation>
+    </message>
+    <message>
+        <location line="+19"/>
+        <source>One per line: http(s), ftp or sftp URLs, magnet links, or paths of .torrent and .metalink files. Paste a whole text and its links are picked out.</source>
+        <translation>每行一个：http(s)、ftp 或 sftp 链接、磁力链接，或 .torrent、.metalink 文件的路径。粘贴整段文本时会自动提取其中的链接。</translation>
+    </message>
+    <message>
+        <location line="+8"/>
+        <source>Add torrent or metalink files…</source>
+        <translation>添加种子或 Metalink 文件…</translation>
+    </message>
+    <message>
+        <location line="+12"/>
+        <source>Browse…</source>
+        <translation>浏览…</translation>
+    </message>
+    <message>
+        <location line="+7"/>
+        <source>Only for a single link</source>
+        <translation>仅适用于单个链接</translation>
+    </message>
+    <message>
+        <location line="+7"/>
+        <source>Split into:</source>
+        <translation>分段数：</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>sha-256=… (optional, single link)</source>
+        <translation>sha-256=…（可选，仅单个链接）</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Start paused</source>
+        <translation>添加后暂停</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Save to:</source>
+        <translation>保存到：</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>File name:</source>
+        <translation>文件名：</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Connections per server:</source>
+        <translation>每服务器连接数：</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Checksum:</source>
+        <translation>校验和：</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>The default from Settings</source>
+        <translation>使用设置中的默认值</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>name=value; other=value</source>
+        <translation>name=value; other=value</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>One per line, e.g. Authorization: Bearer …</source>
+        <translation>每行一个，例如 Authorization: Bearer …</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>HTTP request</source>
+        <translation>HTTP 请求</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Referer:</source>
+        <translation>Referer：</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>User agent:</source>
+        <translation>用户代理：</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Cookie:</source>
+        <translation>Cookie：</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Extra headers:</source>
+        <translation>附加请求头：</translation>
+    </message>
+    <message>
+        <location line="+8"/>
+        <source>Add</source>
+        <translation>添加</translation>
+    </message>
+    <message>
+        <location line="+10"/>
+        <source>Links:</source>
+        <translation>链接：</translation>
+    </message>
+    <message>
+        <location line="+41"/>
+        <source>Line {line}: {reason} — {text}</source>
+        <translation>第 {line} 行：{reason} — {text}</translation>
+    </message>
+    <message>
+        <location line="+11"/>
+        <source>No links yet.</source>
+        <translation>尚未输入链接。</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>{count} link(s) ready, {bad} line(s) with problems</source>
+        <translation>{count} 个链接就绪，{bad} 行有问题</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>{count} link(s) ready</source>
+        <translation>{count} 个链接就绪</translation>
+    </message>
+    <message>
+        <location line="+55"/>
+        <source>The links could not be recorded: {error}</source>
+        <translation>无法记录这些链接：{error}</translation>
+    </message>
+    <message>
+        <location line="+12"/>
+        <source>Added {count} download(s). These lines were not added:</source>
+        <translation>已添加 {count} 个下载任务。以下各行未添加：</translation>
+    </message>
+    <message>
+        <location line="+10"/>
+        <source>Save downloads to</source>
+        <translation>下载保存位置</translation>
+    </message>
+    <message>
+        <location line="+8"/>
+        <source>Add torrent or metalink files</source>
+        <translation>添加种子或 Metalink 文件</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Torrents and metalinks (*.torrent *.metalink *.meta4)</source>
+        <translation>种子和 Metalink 文件 (*.torrent *.metalink *.meta4)</translation>
+    </message>
+</context>
+<context>
+    <name>Controller</name>
+    <message>
+        <location filename="../../desktop/controller.py" line="+149"/>
+        <source>Some links were not added</source>
+        <translation>部分链接未能添加</translation>
+    </message>
+    <message>
+        <location line="+14"/>
+        <source>Pause all</source>
+        <translation>全部暂停</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Resume all</source>
+        <translation>全部继续</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Save session</source>
+        <translation>保存会话</translation>
+    </message>
+    <message>
+        <location line="+16"/>
+        <source>{what} failed</source>
+        <translation>{what}失败</translation>
+    </message>
+    <message>
+        <location line="+7"/>
+        <source>The download engine is stopped: {error}</source>
+        <translation>下载引擎已停止：{error}</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>The download engine is still starting; try again in a moment.</source>
+        <translation>下载引擎仍在启动，请稍后再试。</translation>
+    </message>
+    <message>
+        <location line="+40"/>
+        <source>Download engine stopped</source>
+        <translation>下载引擎已停止</translation>
+    </message>
+</context>
+<context>
+    <name>DetailsPane</name>
+    <message>
+        <location filename="../../desktop/details_pane.py" line="+53"/>
+        <source>File</source>
+        <translation>文件</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Size</source>
+        <translation>大小</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Done</source>
+        <translation>已完成</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Apply file selection</source>
+        <translation>应用文件选择</translation>
+    </message>
+    <message>
+        <location line="+13"/>
+        <source>Link</source>
+        <translation>链接</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>State</source>
+        <translation>状态</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>Peer</source>
+        <translation>节点</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>↓ Speed</source>
+        <translation>↓ 速度</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>↑ Speed</source>
+        <translation>↑ 速度</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>Seeder</source>
+        <translation>做种者</translation>
+    </message>
+    <message>
+        <location line="+14"/>
+        <source>Files</source>
+        <translation>文件</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Links</source>
+        <translation>链接</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Peers</source>
+        <translation>节点</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Error</source>
+        <translation>错误</translation>
+    </message>
+    <message>
+        <location line="+17"/>
+        <source>Select one download to see its details.</source>
+        <translation>选择一个下载任务以查看详情。</translation>
+    </message>
+    <message>
+        <location line="+25"/>
+        <source>yes</source>
+        <translation>是</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>Seeders: {seeders} · Peers: {peers}</source>
+        <translation>做种者：{seeders} · 节点：{peers}</translation>
+    </message>
+    <message>
+        <location line="+15"/>
+        <source>(name not known yet)</source>
+        <translation>（名称暂未知）</translation>
+    </message>
+    <message>
+        <location line="+14"/>
+        <source>Untick the files you do not want, then apply.</source>
+        <translation>取消勾选不需要的文件，然后点击应用。</translation>
+    </message>
+</context>
+<context>
+    <name>DownloadTableModel</name>
+    <message>
+        <location filename="../../desktop/download_model.py" line="+101"/>
+        <source>Downloading</source>
+        <translation>正在下载</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Queued</source>
+        <translation>等待中</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Paused</source>
+        <translation>已暂停</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Failed</source>
+        <translation>失败</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Removed</source>
+        <translation>已移除</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Completed</source>
+        <translation>已完成</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>Seeding</source>
+        <translation>做种中</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>Fetching metadata</source>
+        <translation>正在获取元数据</translation>
+    </message>
+    <message>
+        <location line="+33"/>
+        <source>Name</source>
+        <translation>名称</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Size</source>
+        <translation>大小</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Progress</source>
+        <translation>进度</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>↓ Speed</source>
+        <translation>↓ 速度</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>↑ Speed</source>
+        <translation>↑ 速度</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>ETA</source>
+        <translation>剩余时间</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Status</source>
+        <translation>状态</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Connections</source>
+        <translation>连接数</translation>
+    </message>
+</context>
+<context>
+    <name>DropHandler</name>
+    <message>
+        <location filename="../../desktop/drop_handling.py" line="+80"/>
+        <source>Nothing to add</source>
+        <translation>没有可添加的内容</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>The drop held no links, magnet links or .torrent/.metalink files.</source>
+        <translation>拖入的内容中没有链接、磁力链接或 .torrent/.metalink 文件。</translation>
+    </message>
+    <message>
+        <location line="+12"/>
+        <source>Links not added</source>
+        <translation>链接未添加</translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>… and {count} more</source>
+        <translation>… 另有 {count} 项</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>{count} item(s) not added</source>
+        <translation>{count} 项未添加</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Nothing was added</source>
+        <translation>未添加任何内容</translation>
+    </message>
+</context>
+<context>
+    <name>DropZone</name>
+    <message>
+        <location filename="../../desktop/drop_zone.py" line="+53"/>
+        <source>Aria Tray drop zone</source>
+        <translation>Aria Tray 悬浮窗</translation>
+    </message>
+    <message>
+        <location line="+11"/>
+        <source>Drop links, magnet links or .torrent files here</source>
+        <translation>将链接、磁力链接或 .torrent 文件拖到这里</translation>
+    </message>
+    <message>
+        <location line="+49"/>
+        <source>Drop links here</source>
+        <translation>拖放链接到这里</translation>
+    </message>
+    <message>
+        <location line="+46"/>
+        <source>Add download…</source>
+        <translation>添加下载…</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Show/Hide window</source>
+        <translation>显示/隐藏窗口</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Hide drop zone</source>
+        <translation>隐藏悬浮窗</translation>
+    </message>
+</context>
+<context>
+    <name>MainWindow</name>
+    <message>
+        <location filename="../../desktop/main_window.py" line="+60"/>
+        <source>Aria Tray</source>
+        <translation>Aria Tray</translation>
+    </message>
+    <message>
+        <location line="+22"/>
+        <source>Search names and links…</source>
+        <translation>搜索名称和链接…</translation>
+    </message>
+    <message>
+        <location line="+50"/>
+        <source>Fetching metadata</source>
+        <translation>正在获取元数据</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Connections</source>
+        <translation>连接数</translation>
+    </message>
+    <message>
+        <location line="+28"/>
+        <source>Actions</source>
+        <translation>操作</translation>
+    </message>
+    <message>
+        <location line="+65"/>
+        <source>All ({count})</source>
+        <translation>全部 ({count})</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Active ({count})</source>
+        <translation>正在下载 ({count})</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Waiting ({count})</source>
+        <translation>等待中 ({count})</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Completed ({count})</source>
+        <translation>已完成 ({count})</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Failed ({count})</source>
+        <translation>失败 ({count})</translation>
+    </message>
+    <message>
+        <location line="+18"/>
+        <source>↓ {down}  ↑ {up}</source>
+        <translation>↓ {down}  ↑ {up}</translation>
+    </message>
+</context>
+<context>
+    <name>Messages</name>
+    <message>
+        <location filename="../../desktop/messages.py" line="+27"/>
+        <source>empty line</source>
+        <translation>空行</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>malformed URL (no host name)</source>
+        <translation>URL 格式错误（缺少主机名）</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>malformed URL (bad port number)</source>
+        <translation>URL 格式错误（端口号无效）</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>malformed URL (spaces or control characters)</source>
+        <translation>URL 格式错误（含有空格或控制字符）</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>malformed magnet link (spaces or control characters)</source>
+        <translation>磁力链接格式错误（含有空格或控制字符）</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>missing scheme (put http:// or https:// in front)</source>
+        <translation>缺少协议（请在前面加上 http:// 或 https://）</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>file not found</source>
+        <translation>找不到文件</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>not a file</source>
+        <translation>不是文件</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>only .torrent, .metalink and .meta4 files can be added</source>
+        <translation>只能添加 .torrent、.metalink 和 .meta4 文件</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>not a link, a magnet link or a .torrent/.metalink file</source>
+        <translation>不是链接、磁力链接或 .torrent/.metalink 文件</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>a file on another computer (only local files can be added)</source>
+        <translation>这是其他计算机上的文件（只能添加本地文件）</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>magnet link without an info hash (xt=urn:btih:…)</source>
+        <translation>磁力链接缺少信息哈希（xt=urn:btih:…）</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>magnet link with a malformed info hash</source>
+        <translation>磁力链接的信息哈希格式错误</translation>
+    </message>
+    <message>
+        <location line="+8"/>
+        <source>scheme “{scheme}” is not supported (use http, https, ftp, sftp or magnet)</source>
+        <translation>不支持协议“{scheme}”（请使用 http、https、ftp、sftp 或 magnet）</translation>
+    </message>
+    <message>
+        <location line="+8"/>
+        <source>{item}: {reason}</source>
+        <translation>{item}：{reason}</translation>
+    </message>
+    <message>
+        <location line="+8"/>
+        <source>“{text}” is not key=value</source>
+        <translation>“{text}”不是 key=value 格式</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>“{key}” cannot be set: Aria Tray manages it to keep aria2c private and tied to the app</source>
+        <translation>不能设置“{key}”：此选项由 Aria Tray 管理，以保证 aria2c 仅供本应用使用并随其退出</translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>“{key}” is not an option of this aria2c (check the spelling)</source>
+        <translation>“{key}”不是此 aria2c 的选项（请检查拼写）</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>“{key}” has its own field in Settings; set it there</source>
+        <translation>“{key}”在设置中有专门的选项，请在那里设置</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>“{key}” is set twice</source>
+        <translation>“{key}”被设置了两次</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Line {line}: {text}</source>
+        <translation>第 {line} 行：{text}</translation>
+    </message>
+    <message>
+        <location line="+8"/>
+        <source>Checksum: write it as type=digest, e.g. sha-256=…</source>
+        <translation>校验和：请按“类型=摘要”填写，例如 sha-256=…</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Checksum: unknown type (use md5, sha-1, sha-224, sha-256, sha-384, sha-512)</source>
+        <translation>校验和：未知类型（请使用 md5、sha-1、sha-224、sha-256、sha-384 或 sha-512）</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>Checksum: the digest is not hexadecimal of the right length</source>
+        <translation>校验和：摘要不是长度正确的十六进制数</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Checksum: only for a single link</source>
+        <translation>校验和：仅适用于单个链接</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Header “{line}”: write it as Name: value</source>
+        <translation>请求头“{line}”：请按“名称: 值”填写</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>File name: a name only, without folders</source>
+        <translation>文件名：只填写名称，不要包含文件夹</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>File name: only for a single link</source>
+        <translation>文件名：仅适用于单个链接</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Save to: choose a full folder path</source>
+        <translation>保存到：请选择完整的文件夹路径</translation>
+    </message>
+    <message>
+        <location line="+8"/>
+        <source>another aria2c program is chosen</source>
+        <translation>选择了另一个 aria2c 程序</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>“{option}” was cleared, and aria2c forgets it only by starting again</source>
+        <translation>已清除“{option}”，aria2c 重新启动后才会忘记它</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>aria2c reads “{option}” only when it starts</source>
+        <translation>aria2c 只在启动时读取“{option}”</translation>
+    </message>
+</context>
+<context>
+    <name>Notifier</name>
+    <message>
+        <location filename="../../desktop/notifications.py" line="+68"/>
+        <source>… and {count} more</source>
+        <translation>… 另有 {count} 项</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>{done} downloaded, {failed} failed</source>
+        <translation>{done} 个已下载，{failed} 个失败</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>Download failed</source>
+        <translation>下载失败</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>{count} downloads failed</source>
+        <translation>{count} 个下载失败</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>Download complete</source>
+        <translation>下载完成</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>{count} downloads complete</source>
+        <translation>{count} 个下载已完成</translation>
+    </message>
+    <message>
+        <location line="+12"/>
+        <source>error {code}</source>
+        <translation>错误 {code}</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>{name}: {reason}</source>
+        <translation>{name}：{reason}</translation>
+    </message>
+</context>
+<context>
+    <name>OptionChecker</name>
+    <message>
+        <location filename="../../desktop/option_check.py" line="+59"/>
+        <source>aria2c program: {error}</source>
+        <translation>aria2c 程序：{error}</translation>
+    </message>
+</context>
+<context>
+    <name>Preferences</name>
+    <message>
+        <location filename="../../desktop/preferences.py" line="+112"/>
+        <source>Start at login: {error}</source>
+        <translation>登录时启动：{error}</translation>
+    </message>
+    <message>
+        <location line="+25"/>
+        <source>The settings could not be saved: {error}</source>
+        <translation>无法保存设置：{error}</translation>
+    </message>
+</context>
+<context>
+    <name>SettingsDialog</name>
+    <message>
+        <location filename="../../desktop/settings_dialog.py" line="+75"/>
+        <source>Aria Tray Settings</source>
+        <translation>Aria Tray 设置</translation>
+    </message>
+    <message>
+        <location line="+13"/>
+        <source>Downloads</source>
+        <translation>下载</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Network</source>
+        <translation>网络</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>General</source>
+        <translation>常规</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Advanced</source>
+        <translation>高级</translation>
+    </message>
+    <message>
+        <location line="+22"/>
+        <location line="+70"/>
+        <source>Browse…</source>
+        <translation>浏览…</translation>
+    </message>
+    <message>
+        <location line="-61"/>
+        <source>Download folder:</source>
+        <translation>下载文件夹：</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Downloads at the same time:</source>
+        <translation>同时下载数：</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Connections per server:</source>
+        <translation>每服务器连接数：</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Split each download into:</source>
+        <translation>每个下载的分段数：</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Download limit:</source>
+        <translation>下载限速：</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Upload limit:</source>
+        <translation>上传限速：</translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>aria2&apos;s own</source>
+        <translation>aria2 默认</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>http://user:password@host:port</source>
+        <translation>http://user:password@host:port</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>No ratio limit</source>
+        <translation>不限分享率</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Stop seeding after</source>
+        <translation>限制做种时长</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source> min</source>
+        <translation> 分钟</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>User agent:</source>
+        <translation>用户代理：</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Proxy (all protocols):</source>
+        <translation>代理（所有协议）：</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>BitTorrent seed ratio:</source>
+        <translation>BT 做种分享率：</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>BitTorrent seed time:</source>
+        <translation>BT 做种时长：</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>Start in the tray (window hidden)</source>
+        <translation>启动时只显示托盘图标（隐藏窗口）</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Start Aria Tray when I log in</source>
+        <translation>登录时启动 Aria Tray</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Notify when downloads finish or fail</source>
+        <translation>下载完成或失败时通知</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>System</source>
+        <translation>跟随系统</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>A new language shows after Aria Tray restarts.</source>
+        <translation>新语言将在 Aria Tray 重启后生效。</translation>
+    </message>
+    <message>
+        <location line="+7"/>
+        <source>Language:</source>
+        <translation>语言：</translation>
+    </message>
+    <message>
+        <location line="+7"/>
+        <source>The aria2c that comes with Aria Tray</source>
+        <translation>Aria Tray 自带的 aria2c</translation>
+    </message>
+    <message>
+        <location line="+7"/>
+        <source>One option per line, for example:
+max-tries=10
+min-split-size=4M</source>
+        <translation>每行一个选项，例如：
+max-tries=10
+min-split-size=4M</translation>
+    </message>
+    <message>
+        <location line="+11"/>
+        <source>aria2c program:</source>
+        <translation>aria2c 程序：</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Extra aria2c options (key=value, one per line):</source>
+        <translation>额外的 aria2c 选项（key=value，每行一个）：</translation>
+    </message>
+    <message>
+        <location line="+14"/>
+        <source> kB/s</source>
+        <translation> kB/s</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Unlimited</source>
+        <translation>不限速</translation>
+    </message>
+    <message>
+        <location line="+29"/>
+        <source>Set by an environment variable for this run.</source>
+        <translation>本次运行由环境变量指定。</translation>
+    </message>
+    <message>
+        <location line="+37"/>
+        <source>Choose a download folder.</source>
+        <translation>请选择下载文件夹。</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>The download folder must be a full path.</source>
+        <translation>下载文件夹必须是完整路径。</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>The proxy address cannot contain spaces.</source>
+        <translation>代理地址不能包含空格。</translation>
+    </message>
+    <message>
+        <location line="+13"/>
+        <source>Checking…</source>
+        <translation>正在检查…</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>Fix the problems on the Advanced tab.</source>
+        <translation>请先修正“高级”页中的问题。</translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>Applying…</source>
+        <translation>正在应用…</translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>aria2 refused the change: {error}</source>
+        <translation>aria2 拒绝了此更改：{error}</translation>
+    </message>
+    <message>
+        <location line="+28"/>
+        <source>Restart the download engine?</source>
+        <translation>要重启下载引擎吗？</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>These settings take effect when aria2c restarts. Running downloads stop for a moment and then continue.</source>
+        <translation>这些设置在 aria2c 重启后生效。正在进行的下载会短暂停止，随后继续。</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>Restart now</source>
+        <translation>立即重启</translation>
+    </message>
+    <message>
+        <location line="+8"/>
+        <source>Download folder</source>
+        <translation>下载文件夹</translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>Choose aria2c</source>
+        <translation>选择 aria2c</translation>
+    </message>
+</context>
+<context>
+    <name>TaskActions</name>
+    <message>
+        <location filename="../../desktop/task_actions.py" line="+98"/>
+        <source>Pause failed</source>
+        <translation>暂停失败</translation>
+    </message>
+    <message>
+        <location line="+9"/>
+        <source>Resume failed</source>
+        <translation>继续失败</translation>
+    </message>
+    <message>
+        <location line="+7"/>
+        <location line="+7"/>
+        <source>Move failed</source>
+        <translation>调整顺序失败</translation>
+    </message>
+    <message>
+        <location line="+11"/>
+        <source>Speed limit not set</source>
+        <translation>未能设置限速</translation>
+    </message>
+    <message>
+        <location line="+11"/>
+        <source>File selection not changed</source>
+        <translation>未能更改文件选择</translation>
+    </message>
+    <message>
+        <location line="+17"/>
+        <source>{name}: no link to retry</source>
+        <translation>{name}：没有可重试的链接</translation>
+    </message>
+    <message>
+        <location line="+7"/>
+        <source>Retry failed</source>
+        <translation>重试失败</translation>
+    </message>
+    <message>
+        <location line="+23"/>
+        <location line="+37"/>
+        <source>Remove failed</source>
+        <translation>删除失败</translation>
+    </message>
+    <message>
+        <location line="+19"/>
+        <source>Clear history failed</source>
+        <translation>清除历史记录失败</translation>
+    </message>
+</context>
+<context>
+    <name>Tray</name>
+    <message>
+        <location filename="../../desktop/tray.py" line="+83"/>
+        <source>Show/Hide</source>
+        <translation>显示/隐藏</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Add download…</source>
+        <translation>添加下载…</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Add from clipboard</source>
+        <translation>从剪贴板添加</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Pause all</source>
+        <translation>全部暂停</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Resume all</source>
+        <translation>全部继续</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <location line="+131"/>
+        <source>Speed limit</source>
+        <translation>限速</translation>
+    </message>
+    <message>
+        <location line="-125"/>
+        <source>Unlimited</source>
+        <translation>不限速</translation>
+    </message>
+    <message>
+        <location line="+8"/>
+        <location line="+92"/>
+        <source>Custom…</source>
+        <translation>自定义…</translation>
+    </message>
+    <message>
+        <location line="-87"/>
+        <source>Drop zone</source>
+        <translation>悬浮窗</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Open download folder</source>
+        <translation>打开下载文件夹</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Settings…</source>
+        <translation>设置…</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Quit</source>
+        <translation>退出</translation>
+    </message>
+    <message>
+        <location line="+52"/>
+        <source>↓ {down} ↑ {up} · {active} active</source>
+        <translation>↓ {down} ↑ {up} · {active} 个任务进行中</translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>{app}: the download engine stopped: {error}</source>
+        <translation>{app}：下载引擎已停止：{error}</translation>
+    </message>
+    <message>
+        <location line="+4"/>
+        <source>{app}: the download engine is {state}…</source>
+        <translation>{app}：下载引擎状态：{state}…</translation>
+    </message>
+    <message>
+        <location line="+22"/>
+        <source>Custom ({limit})…</source>
+        <translation>自定义（{limit}）…</translation>
+    </message>
+    <message>
+        <location line="+23"/>
+        <source>Maximum download speed for all downloads, in kB/s (0 = unlimited):</source>
+        <translation>所有下载的最大下载速度，单位 kB/s（0 表示不限速）：</translation>
+    </message>
+    <message>
+        <location line="+39"/>
+        <source>Aria Tray is running in the system tray.</source>
+        <translation>Aria Tray 正在系统托盘中运行。</translation>
+    </message>
+    <message>
+        <location line="+8"/>
+        <source>Nothing to add</source>
+        <translation>没有可添加的内容</translation>
+    </message>
+    <message>
+        <location line="+0"/>
+        <source>No links in the clipboard.</source>
+        <translation>剪贴板中没有链接。</translation>
+    </message>
+</context>
+<context>
+    <name>WindowActions</name>
+    <message>
+        <location filename="../../desktop/window_actions.py" line="+45"/>
+        <source>Add download…</source>
+        <translation>添加下载…</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Resume</source>
+        <translation>继续</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Pause</source>
+        <translation>暂停</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Remove…</source>
+        <translation>删除…</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Retry</source>
+        <translation>重试</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Open file</source>
+        <translation>打开文件</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Open folder</source>
+        <translation>打开所在文件夹</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Copy link</source>
+        <translation>复制链接</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Move up</source>
+        <translation>上移</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Move down</source>
+        <translation>下移</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Speed limit…</source>
+        <translation>限速…</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <location line="+127"/>
+        <source>Clear history</source>
+        <translation>清除历史记录</translation>
+    </message>
+    <message>
+        <location line="-59"/>
+        <source>Remove downloads</source>
+        <translation>删除下载任务</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Remove {count} download(s) from the list?</source>
+        <translation>从列表中删除 {count} 个下载任务？</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Also delete the downloaded files</source>
+        <translation>同时删除已下载的文件</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Remove</source>
+        <translation>删除</translation>
+    </message>
+    <message>
+        <location line="+24"/>
+        <source>The file is not there any more.</source>
+        <translation>文件已不存在。</translation>
+    </message>
+    <message>
+        <location line="+8"/>
+        <source>Copied {count} link(s).</source>
+        <translation>已复制 {count} 个链接。</translation>
+    </message>
+    <message>
+        <location line="+10"/>
+        <source>Speed limit</source>
+        <translation>限速</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Maximum download speed in kB/s (0 = unlimited):</source>
+        <translation>最大下载速度，单位 kB/s（0 表示不限速）：</translation>
+    </message>
+    <message>
+        <location line="+12"/>
+        <source>Forget all completed and failed downloads? Their files stay on disk.</source>
+        <translation>清除所有已完成和失败的下载记录吗？文件仍会保留在磁盘上。</translation>
+    </message>
+</context>
+</TS>

@@ -1,0 +1,349 @@
+"""The zh_CN translation covers every UI string, and the app loads it.
+
+The committed ``.ts`` is compared with what ``pyside6-lupdate`` extracts from
+the sources *now*, so a new ``tr()`` string that nobody translated, or a
+translated string whose source text changed, fails here with the exact
+strings to fix (``make translations``, then ``tools/translations.py todo``).
+The committed ``.qm`` is checked against the ``.ts`` by loading it, string
+by string, which does not depend on lrelease producing identical bytes.
+"""
+
+from __future__ import annotations
+
+import ast
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import xml.etree.ElementTree as ET
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PySide6.QtCore import QCoreApplication, QLocale, QSettings, Qt, QTranslator
+
+from aria2_core.config import EngineSettings
+from aria2_core.paths import AppPaths
+from desktop import i18n
+from desktop.controller import Controller
+from desktop.main_window import MainWindow
+
+ROOT = Path(__file__).resolve().parents[2]
+TRANSLATIONS = ROOT / "resources" / "translations"
+TS = TRANSLATIONS / "aria_tray_zh_CN.ts"
+QM = TRANSLATIONS / "aria_tray_zh_CN.qm"
+FIX = "run `make translations`, then translate with `python tools/translations.py todo`/`apply`"
+PLACEHOLDER = re.compile(r"\{[A-Za-z_][A-Za-z0-9_]*\}")
+
+Key = tuple[str, str]  # (context, source)
+
+
+def read_ts(path: Path) -> dict[Key, tuple[str, str]]:
+    """``{(context, source): (translation, type attribute)}`` of a ``.ts`` file."""
+    entries: dict[Key, tuple[str, str]] = {}
+    for context in ET.parse(path).getroot().iter("context"):
+        name = context.findtext("name") or ""
+        for message in context.iter("message"):
+            translation = message.find("translation")
+            text = "" if translation is None else (translation.text or "")
+            kind = "" if translation is None else translation.get("type", "")
+            entries[(name, message.findtext("source") or "")] = (text, kind)
+    return entries
+
+
+def lupdate_tool() -> str:
+    local = Path(sys.executable).parent / "pyside6-lupdate"
+    found = str(local) if local.exists() else shutil.which("pyside6-lupdate")
+    assert found, "pyside6-lupdate not found (it comes with PySide6)"
+    return found
+
+
+@pytest.fixture(scope="module")
+def extracted(tmp_path_factory: pytest.TempPathFactory) -> dict[Key, tuple[str, str]]:
+    """What lupdate finds in every desktop/ source file today, in a fresh .ts."""
+    target = tmp_path_factory.mktemp("lupdate") / "fresh_zh_CN.ts"
+    sources = sorted(
+        str(p) for p in (ROOT / "desktop").rglob("*.py") if "__pycache__" not in p.parts
+    )
+    result = subprocess.run(
+        [lupdate_tool(), *sources, "-locations", "none", "-target-language", "zh_CN",
+         "-ts", str(target)],
+        capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stdout + result.stderr
+    return read_ts(target)
+
+
+@pytest.fixture(scope="module")
+def committed() -> dict[Key, tuple[str, str]]:
+    assert TS.is_file(), f"{TS} is missing; {FIX}"
+    return read_ts(TS)
+
+
+def _listing(keys: list[Key]) -> str:
+    return "\n".join(f"  {context}: {source!r}" for context, source in sorted(keys))
+
+
+def test_every_source_string_is_in_the_committed_ts(
+    extracted: dict[Key, tuple[str, str]], committed: dict[Key, tuple[str, str]]
+) -> None:
+    assert len(extracted) > 50, "lupdate found suspiciously few strings"
+    missing = [key for key in extracted if key not in committed]
+    assert not missing, f"strings not in {TS.name} ({FIX}):\n{_listing(missing)}"
+
+
+def test_the_committed_ts_has_no_stale_strings(
+    extracted: dict[Key, tuple[str, str]], committed: dict[Key, tuple[str, str]]
+) -> None:
+    stale = [key for key in committed if key not in extracted]
+    assert not stale, f"strings no longer in the sources ({FIX}):\n{_listing(stale)}"
+
+
+def test_every_string_is_translated(committed: dict[Key, tuple[str, str]]) -> None:
+    bad = [key for key, (text, kind) in committed.items() if kind or not text.strip()]
+    assert not bad, f"untranslated, unfinished or vanished in {TS.name} ({FIX}):\n{_listing(bad)}"
+
+
+def test_translations_keep_their_placeholders(committed: dict[Key, tuple[str, str]]) -> None:
+    wrong = [
+        f"  {context}: {source!r} -> {text!r}"
+        for (context, source), (text, _) in committed.items()
+        if sorted(PLACEHOLDER.findall(source)) != sorted(PLACEHOLDER.findall(text))
+    ]
+    assert not wrong, "a translation must keep every {placeholder}:\n" + "\n".join(wrong)
+
+
+def test_the_committed_qm_matches_the_ts(committed: dict[Key, tuple[str, str]]) -> None:
+    translator = QTranslator()
+    assert translator.load(str(QM)), f"{QM} does not load; {FIX}"
+    outdated = [
+        f"  {context}: {source!r}: .qm has {translator.translate(context, source)!r}"
+        for (context, source), (text, kind) in committed.items()
+        if not kind and text and translator.translate(context, source) != text
+    ]
+    assert not outdated, f"{QM.name} is older than {TS.name} (make translations):\n" + "\n".join(
+        outdated
+    )
+
+
+# Qt calls that put text on screen; a literal (or f-string) handed to one of them
+# never reaches lupdate, so the tests above cannot see that it is untranslated.
+UI_SETTERS = frozenset({
+    "setText", "setWindowTitle", "setToolTip", "setStatusTip", "setWhatsThis",
+    "setPlaceholderText", "setSpecialValueText", "setSuffix", "setPrefix", "setTitle",
+    "setLabelText", "setInformativeText", "setDetailedText", "setTabText", "setItemText",
+    "setHeaderLabels", "setNameFilter", "setAccessibleName", "addAction", "addMenu", "addTab",
+    "insertTab", "addItem", "addItems", "addRow", "addButton", "showMessage", "information",
+    "warning", "critical", "question", "getInt", "getDouble", "getText", "getItem",
+    "getExistingDirectory", "getOpenFileName", "getOpenFileNames",
+})  # fmt: skip
+UI_CONSTRUCTORS = frozenset({
+    "QLabel", "QPushButton", "QCheckBox", "QRadioButton", "QGroupBox", "QAction", "QMenu",
+    "QToolBar", "QToolButton", "QListWidgetItem", "QTreeWidgetItem", "QMessageBox", "Notice",
+})  # fmt: skip
+LOGGERS = frozenset({"log", "logger", "logging"})
+NOT_TRANSLATED = "# i18n: as is"  # on the line of a string that must stay untranslated
+
+
+def _untranslated_literals(path: Path) -> list[str]:
+    lines = path.read_text(encoding="utf-8").splitlines()
+    found = []
+    for node in ast.walk(ast.parse("\n".join(lines))):
+        if not isinstance(node, ast.Call):
+            continue
+        func = node.func
+        if isinstance(func, ast.Attribute):
+            if isinstance(func.value, ast.Name) and func.value.id in LOGGERS:
+                continue
+            wanted = func.attr in UI_SETTERS
+        else:
+            wanted = isinstance(func, ast.Name) and func.id in UI_CONSTRUCTORS
+        if not wanted or NOT_TRANSLATED in lines[node.lineno - 1]:
+            continue
+        for arg in [*node.args, *(k.value for k in node.keywords)]:
+            literal = isinstance(arg, ast.Constant) and isinstance(arg.value, str)
+            if (literal and any(c.isalpha() for c in arg.value)) or isinstance(arg, ast.JoinedStr):
+                where = path.relative_to(ROOT)
+                found.append(f"  {where}:{node.lineno}: {ast.unparse(arg)[:70]}")
+    return found
+
+
+def test_no_ui_text_bypasses_tr() -> None:
+    """Text given to a widget straight from a literal is text nobody can translate."""
+    found = [
+        line
+        for path in sorted((ROOT / "desktop").rglob("*.py"))
+        if "__pycache__" not in path.parts
+        for line in _untranslated_literals(path)
+    ]
+    assert not found, (
+        "wrap these in self.tr() / QCoreApplication.translate() (or mark the line "
+        f"{NOT_TRANSLATED!r} if it must stay as is):\n" + "\n".join(found)
+    )
+
+
+@pytest.fixture
+def zh_app(qapp: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[i18n.LanguageSetup]:
+    """The running QApplication speaking zh_CN; translators and default locale undone after."""
+    before = QLocale()
+    setup = i18n.install_translators(qapp, "zh_CN")
+    try:
+        yield setup
+    finally:
+        for translator in setup.translators:
+            qapp.removeTranslator(translator)
+        QLocale.setDefault(before)
+
+
+@pytest.mark.parametrize(
+    ("context", "source", "expected"),
+    [
+        ("Tray", "Pause all", "全部暂停"),
+        ("Tray", "Quit", "退出"),
+        ("WindowActions", "Open folder", "打开所在文件夹"),
+        ("WindowActions", "Copy link", "复制链接"),
+        ("DownloadTableModel", "Downloading", "正在下载"),
+        ("DownloadTableModel", "Completed", "已完成"),
+    ],
+)
+def test_known_strings_translate(
+    zh_app: i18n.LanguageSetup, context: str, source: str, expected: str
+) -> None:
+    assert zh_app.language == "zh_CN"
+    assert QCoreApplication.translate(context, source) == expected
+
+
+def test_qt_own_catalog_is_loaded_with_ours(zh_app: i18n.LanguageSetup) -> None:
+    qt_catalog = i18n.qt_translations_dir() / "qtbase_zh_CN.qm"
+    if not qt_catalog.is_file():
+        pytest.skip(f"this Qt ships no {qt_catalog.name}")
+    assert qt_catalog in zh_app.loaded
+    # QDialogButtonBox / QMessageBox standard buttons come from this context.
+    assert QCoreApplication.translate("QPlatformTheme", "Cancel") == "取消"
+
+
+def test_the_main_window_speaks_chinese(zh_app: i18n.LanguageSetup, qtbot: Any) -> None:
+    """Real widgets, not just the catalog: tr() contexts match what lupdate saw."""
+    home = Path(tempfile.mkdtemp(prefix="at-i18n-"))
+    paths = AppPaths.for_home(home)
+    paths.ensure()
+    controller = Controller(paths, EngineSettings(download_dir=home / "dl"))
+    try:
+        window = MainWindow(controller)
+        qtbot.addWidget(window)
+        actions = window.window_actions.actions
+        assert actions["pause"].text() == "暂停"
+        assert actions["open_folder"].text() == "打开所在文件夹"
+        assert window.tabs.tabText(0).startswith("全部")
+        assert window.model.headerData(0, Qt.Orientation.Horizontal) == "名称"
+    finally:
+        controller.stop_now()
+        shutil.rmtree(home, ignore_errors=True)
+
+
+# -- choosing the language ---------------------------------------------------------
+
+
+@pytest.fixture
+def paths(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AppPaths:
+    monkeypatch.delenv(i18n.LANGUAGE_ENV, raising=False)
+    return AppPaths.for_home(tmp_path / "home")
+
+
+def write_language(paths: AppPaths, value: str, key: str = i18n.LANGUAGE_KEY) -> None:
+    paths.home.mkdir(parents=True, exist_ok=True)
+    settings = QSettings(str(paths.settings_file), QSettings.Format.IniFormat)
+    settings.setValue(key, value)
+    settings.sync()
+
+
+def test_choice_defaults_to_system(paths: AppPaths) -> None:
+    assert i18n.language_choice(paths) == "system"
+    assert i18n.language_choice(None) == "system"
+
+
+def test_choice_comes_from_the_settings_key(paths: AppPaths) -> None:
+    write_language(paths, "zh_CN")
+    assert "[ui]" in paths.settings_file.read_text() and "language=zh_CN" in (
+        paths.settings_file.read_text()
+    )
+    assert i18n.language_choice(paths) == "zh_CN"
+
+
+def test_the_settings_dialog_key_is_read_too(paths: AppPaths) -> None:
+    """desktop/settings.py stores the dialog's choice as ``app/language`` ("" = system)."""
+    write_language(paths, "", key="app/language")
+    assert i18n.language_choice(paths) == "system"
+    write_language(paths, "zh_CN", key="app/language")
+    assert i18n.language_choice(paths) == "zh_CN"
+    write_language(paths, "en")  # ui/language wins when both are set
+    assert i18n.language_choice(paths) == "en"
+
+
+def test_the_environment_overrides_the_settings(
+    paths: AppPaths, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    write_language(paths, "zh_CN")
+    monkeypatch.setenv(i18n.LANGUAGE_ENV, "en")
+    assert i18n.language_choice(paths) == "en"
+
+
+@pytest.mark.parametrize(
+    ("choice", "expected"),
+    [
+        ("zh_CN", "zh_CN"),
+        ("zh-CN", "zh_CN"),
+        ("zh_SG", "zh_CN"),  # Simplified script elsewhere
+        ("zh_TW", "en"),  # Traditional: better English than the wrong script
+        ("en", "en"),
+        ("fr_FR", "en"),
+        ("nonsense", "en"),
+    ],
+)
+def test_resolve_language(choice: str, expected: str) -> None:
+    assert i18n.resolve_language(choice, ["zh_CN"]) == expected
+
+
+def test_system_choice_follows_the_desktop_locale(tmp_path: Path) -> None:
+    """QLocale.system() reads LC_ALL/LANG once per process, hence a child process."""
+    code = "from desktop.i18n import resolve_language; print(resolve_language('system'))"
+    for lang, expected in (("zh_CN.UTF-8", "zh_CN"), ("en_US.UTF-8", "en")):
+        env = {**os.environ, "LC_ALL": lang, "LANG": lang, "LANGUAGE": ""}
+        out = subprocess.run(
+            [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True,
+            timeout=60, check=True,
+        ).stdout.strip()  # fmt: skip
+        assert out == expected, lang
+
+
+def test_a_missing_catalog_means_english_silently(
+    qapp: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(i18n, "translations_dir", lambda: tmp_path / "none")
+    before = QLocale()
+    try:
+        setup = i18n.install_translators(qapp, "zh_CN")
+        assert setup.language == "en" and setup.translators == [] and setup.loaded == []
+        assert QCoreApplication.translate("Tray", "Quit") == "Quit"
+    finally:
+        QLocale.setDefault(before)
+
+
+def test_english_loads_nothing(qapp: Any) -> None:
+    before = QLocale()
+    try:
+        setup = i18n.install_translators(qapp, "en")
+        assert setup.language == "en" and setup.translators == []
+        assert QCoreApplication.translate("Tray", "Quit") == "Quit"
+    finally:
+        QLocale.setDefault(before)
+
+
+def test_the_catalog_ships_with_the_package() -> None:
+    """pip installs translations/*.qm (pyproject) and the bundle takes resources/ whole."""
+    text = (ROOT / "pyproject.toml").read_text()
+    assert '"translations/*.qm"' in text
+    assert i18n.shipped_languages() == ["zh_CN"]
