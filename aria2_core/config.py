@@ -64,9 +64,45 @@ class EngineSettings:
     max_concurrent_downloads: int = 5
     max_connection_per_server: int = 8
     split: int = 8
+    max_overall_download_limit: int = 0  # bytes/s, 0 = unlimited
+    max_overall_upload_limit: int = 0  # bytes/s, 0 = unlimited
+    seed_ratio: float = 1.0  # 0 = seed regardless of ratio
+    seed_time: float | None = None  # minutes; None = no time limit (aria2's 0 = no seeding)
+    user_agent: str = ""  # empty = aria2's own
+    all_proxy: str = ""  # empty = no proxy
     extra_options: dict[str, str] = field(default_factory=dict)
     binary_override: str | None = None
     preferred_port: int | None = None
+
+
+def _number(value: float) -> str:
+    """``1.0`` -> ``"1.0"``, ``2.5`` -> ``"2.5"``; never scientific notation."""
+    return f"{value:.6f}".rstrip("0").rstrip(".") + (".0" if float(value).is_integer() else "")
+
+
+def user_options(settings: EngineSettings) -> dict[str, str]:
+    """The aria2 options behind the typed settings, as aria2 spells them.
+
+    Used twice: written into the conf file at every start, and diffed to
+    change a running aria2c with ``aria2.changeGlobalOption``. An empty
+    user agent, proxy or seed time is left out, so aria2's own default holds.
+    """
+    options = {
+        "dir": str(settings.download_dir),
+        "max-concurrent-downloads": str(settings.max_concurrent_downloads),
+        "max-connection-per-server": str(settings.max_connection_per_server),
+        "split": str(settings.split),
+        "max-overall-download-limit": str(max(0, int(settings.max_overall_download_limit))),
+        "max-overall-upload-limit": str(max(0, int(settings.max_overall_upload_limit))),
+        "seed-ratio": _number(settings.seed_ratio),
+    }
+    if settings.seed_time is not None:
+        options["seed-time"] = _number(settings.seed_time)
+    if settings.user_agent:
+        options["user-agent"] = settings.user_agent
+    if settings.all_proxy:
+        options["all-proxy"] = settings.all_proxy
+    return options
 
 
 @dataclass(frozen=True)
@@ -111,10 +147,7 @@ def validate_extra_options(options: Mapping[str, str]) -> dict[str, str]:
 def _conf_lines(paths: AppPaths, settings: EngineSettings, port: int, secret: str) -> list[str]:
     extra = validate_extra_options(settings.extra_options)
     options: dict[str, str] = {
-        "dir": str(settings.download_dir),
-        "max-concurrent-downloads": str(settings.max_concurrent_downloads),
-        "max-connection-per-server": str(settings.max_connection_per_server),
-        "split": str(settings.split),
+        **user_options(settings),
         "continue": "true",
         "file-allocation": "falloc" if sys.platform.startswith("linux") else "prealloc",
         "auto-save-interval": str(CONTROL_FILE_SAVE_INTERVAL_S),

@@ -31,9 +31,13 @@ from aria2_core.errors import AriaTrayError, IpcError
 from aria2_core.ipc_protocol import Request
 from aria2_core.paths import AppPaths
 
+from .app_ui import AppUi
 from .controller import Controller
+from .i18n import install_translators, language_choice
 from .logging_setup import setup_logging
 from .main_window import MainWindow
+from .preferences import Preferences
+from .settings import AppSettings, SettingsStore, engine_settings
 from .single_instance import InstanceLock, IpcServer
 from .tray import Tray
 from .unix_signals import SignalRelay
@@ -41,16 +45,13 @@ from .unix_signals import SignalRelay
 log = logging.getLogger("aria_tray.app")
 
 
-def engine_settings_from_env() -> EngineSettings:
-    """Settings for this run; ``ARIA_TRAY_RPC_PORT`` asks for a port (tests, power users)."""
-    settings = EngineSettings()
-    port = os.environ.get("ARIA_TRAY_RPC_PORT")
-    if port and port.isdigit():
-        settings.preferred_port = int(port)
-    download_dir = os.environ.get("ARIA_TRAY_DOWNLOAD_DIR")
-    if download_dir:
-        settings.download_dir = download_dir  # type: ignore[assignment]
-    return settings
+def engine_settings_from_env(settings: AppSettings | None = None) -> EngineSettings:
+    """The engine's settings for this run: the user's, with the environment on top.
+
+    ``ARIA_TRAY_DOWNLOAD_DIR``, ``ARIA_TRAY_RPC_PORT`` and ``ARIA_TRAY_ARIA2C``
+    override the settings file (tests, power users); see ``desktop.settings``.
+    """
+    return engine_settings(settings if settings is not None else AppSettings())
 
 
 class PrimaryApp(QObject):
@@ -63,7 +64,9 @@ class PrimaryApp(QObject):
         self._lock = lock
         self._quitting = False
         self._finished = False
-        self.controller = Controller(paths, engine_settings_from_env(), self)
+        store = SettingsStore(paths.settings_file)
+        self.controller = Controller(paths, engine_settings_from_env(store.load()), self)
+        self.preferences = Preferences(store, self.controller, self)
         self.server = IpcServer(paths.server_name, self._handle_request, self)
         self.signals = SignalRelay(self)
         self.signals.received.connect(lambda signum: self.request_quit(f"signal {signum}"))
@@ -71,6 +74,7 @@ class PrimaryApp(QObject):
         self.tray.quit_requested.connect(lambda: self.request_quit("tray"))
         self.window = MainWindow(self.controller)  # hidden until asked for
         self.tray.toggle_window.connect(self.window.toggle_window)
+        self.ui = AppUi(self.controller, self.preferences, self.tray, self.window, self)
         qapp.aboutToQuit.connect(self.shutdown_now)
         qapp.commitDataRequest.connect(lambda *_: self.controller.save_session())
 
@@ -80,6 +84,7 @@ class PrimaryApp(QObject):
         self.server.listen()
         self.controller.start()
         self.tray.show()
+        self.ui.start()  # the window and the drop zone, if the settings say so
         log.info("%s %s primary started (pid %d)", APP_NAME, __version__, os.getpid())
 
     # -- IPC --------------------------------------------------------------
@@ -119,6 +124,7 @@ class PrimaryApp(QObject):
 
     def _close_front(self) -> None:
         self.server.close()
+        self.ui.close()
         self.tray.hide()
         self.signals.close()
 
@@ -146,6 +152,7 @@ def run_primary(paths: AppPaths, lock: InstanceLock, items: list[str]) -> int:
     qapp.setApplicationDisplayName(APP_NAME)
     qapp.setApplicationVersion(__version__)
     qapp.setQuitOnLastWindowClosed(False)
+    install_translators(qapp, language_choice(paths))  # before any widget calls tr()
     primary = PrimaryApp(qapp, paths, lock)
     try:
         primary.start(items)

@@ -30,6 +30,7 @@ from aria2_core.models import GlobalStat
 from aria2_core.paths import AppPaths
 
 from .engine import Engine, EngineState
+from .engine_settings_control import EngineSettingsControl
 from .task_controls import TaskControls
 from .tasks import TaskRunner
 
@@ -47,13 +48,14 @@ class Notice:
     is_error: bool = False
 
 
-class Controller(TaskControls):
+class Controller(TaskControls, EngineSettingsControl):
     """Facade over engine, RPC and journal. All methods run on the GUI thread."""
 
     engine_state_changed = Signal(str)
     stats_changed = Signal(object)  # GlobalStat
     notice = Signal(object)  # Notice
     links_added = Signal(int)
+    engine_settings_changed = Signal(object)  # EngineSettings, after apply_engine_settings
 
     def __init__(
         self,
@@ -96,6 +98,7 @@ class Controller(TaskControls):
         self._poll_timer.stop()
         self.engine.stop_now()
         self.tasks.shutdown()
+        self._shutdown_settings_control()
 
     # -- links ------------------------------------------------------------
     def submit(self, items: list[str], source: str, options: dict[str, str] | None = None) -> str:
@@ -143,7 +146,7 @@ class Controller(TaskControls):
                 log.warning("not added (%s): %s", outcome.entry.source, problem)
             if outcome.problems:
                 text = "\n".join(outcome.problems[:10])
-                self.notice.emit(Notice("Some links were not added", text, is_error=True))
+                self.notice.emit(Notice(self.tr("Some links were not added"), text, is_error=True))
         if added:
             self.links_added.emit(added)
         self._journal.compact()
@@ -157,13 +160,13 @@ class Controller(TaskControls):
 
     # -- actions ----------------------------------------------------------
     def pause_all(self) -> None:
-        self._call(lambda c: c.pause_all(), "Pause all")
+        self._call(lambda c: c.pause_all(), self.tr("Pause all"))
 
     def resume_all(self) -> None:
-        self._call(lambda c: c.unpause_all(), "Resume all")
+        self._call(lambda c: c.unpause_all(), self.tr("Resume all"))
 
     def save_session(self) -> None:
-        self._call(lambda c: c.save_session(), "Save session")
+        self._call(lambda c: c.save_session(), self.tr("Save session"))
 
     def download_dir(self) -> Path:
         return Path(self._settings.download_dir)
@@ -178,14 +181,18 @@ class Controller(TaskControls):
             self.wake_polling()
 
         def failed(exc: BaseException) -> None:
-            self.notice.emit(Notice(f"{what} failed", str(exc), is_error=True))
+            self.notice.emit(
+                Notice(self.tr("{what} failed").format(what=what), str(exc), is_error=True)
+            )
 
         self.tasks.run(lambda: fn(client), on_done=done, on_error=failed)
 
     def _not_ready_text(self) -> str:
         if self.engine.state == EngineState.FAILED:
-            return f"The download engine is stopped: {self.engine.error}"
-        return "The download engine is still starting; try again in a moment."
+            return self.tr("The download engine is stopped: {error}").format(
+                error=self.engine.error
+            )
+        return self.tr("The download engine is still starting; try again in a moment.")
 
     # -- stats ------------------------------------------------------------
     @property
@@ -225,11 +232,12 @@ class Controller(TaskControls):
         if state != EngineState.READY:
             self._poll_timer.stop()
         if state == EngineState.FAILED:
-            self.notice.emit(Notice("Download engine stopped", self.engine.error, True))
+            self.notice.emit(Notice(self.tr("Download engine stopped"), self.engine.error, True))
         self.engine_state_changed.emit(state)
 
     @Slot()
     def _on_engine_ready(self) -> None:
+        self._send_pending_live()
         self._drain()
         self.wake_polling()
 

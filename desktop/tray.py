@@ -1,27 +1,39 @@
 """The system tray icon and its menu.
 
-It talks only to the controller. The tooltip shows the engine state and
-the current speeds; it is updated from the controller's signals, never by
-a timer of its own.
+It talks only to the controller, and asks the app for windows through
+signals (``toggle_window``, ``add_requested``, ``settings_requested``,
+``drop_zone_toggled``). The icon (idle, downloading, paused, error) and the
+tooltip (``↓ 1.2 MB/s ↑ 0 B/s · 3 active``) follow the controller's
+signals, never a timer of their own, so an idle app stays idle.
+
+Messages (notices, finished downloads) all go through :meth:`show_message`,
+which remembers what a click on the balloon should do.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 from PySide6.QtCore import QObject, QUrl, Signal, Slot
-from PySide6.QtGui import QAction, QDesktopServices, QGuiApplication
-from PySide6.QtWidgets import QMenu, QSystemTrayIcon
+from PySide6.QtGui import QAction, QActionGroup, QDesktopServices, QGuiApplication
+from PySide6.QtWidgets import QInputDialog, QMenu, QSystemTrayIcon
 
+from aria2_core import APP_NAME
+from aria2_core.config import EngineSettings
 from aria2_core.formatting import format_speed
-from aria2_core.links import extract_links
 from aria2_core.models import GlobalStat
 
 from .controller import Controller, Notice
+from .drop_handling import DropHandler, mime_items
 from .engine import EngineState
-from .resources import icon
+from .tray_icons import TrayState, state_icon, tray_state
 
 log = logging.getLogger("aria_tray.tray")
+
+# The "Speed limit" presets, bytes/s (decimal units, as formatting.py shows them).
+SPEED_PRESETS = (500_000, 1_000_000, 2_000_000, 5_000_000, 10_000_000)
+MESSAGE_MS = 8000
 
 
 class Tray(QObject):
@@ -29,41 +41,94 @@ class Tray(QObject):
 
     quit_requested = Signal()
     toggle_window = Signal()  # left-click and "Show/Hide"; the app connects its window
+    add_requested = Signal()  # "Add download…"
+    settings_requested = Signal()  # "Settings…"
+    drop_zone_toggled = Signal(bool)  # "Drop zone" checked or not
+    speed_limit_chosen = Signal(int)  # bytes/s (0 = unlimited), already applied; to remember
 
     def __init__(self, controller: Controller, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._controller = controller
-        self._icon = QSystemTrayIcon(icon(), self)
+        self._state = TrayState.IDLE
+        self._icon = QSystemTrayIcon(state_icon(self._state), self)
         self._menu = QMenu()
         self._actions: dict[str, QAction] = {}
-        for key, text, slot in (
-            ("window", self.tr("Show/Hide"), self.toggle_window.emit),
-            ("clipboard", self.tr("Add from clipboard"), self._add_from_clipboard),
-            ("pause", self.tr("Pause all"), controller.pause_all),
-            ("resume", self.tr("Resume all"), controller.resume_all),
-            ("folder", self.tr("Open download folder"), self._open_folder),
-            (None, None, None),
-            ("quit", self.tr("Quit"), self.quit_requested.emit),
-        ):
-            if key is None:
-                self._menu.addSeparator()
-                continue
-            action = self._menu.addAction(text)
-            action.setObjectName(f"tray-{key}")
-            action.triggered.connect(slot)
-            self._actions[key] = action
+        self._on_message_click: Callable[[], None] | None = None
+        self._clipboard = DropHandler(controller, self)
+        # Replaceable in tests: ask for a custom limit in kB/s; None = cancelled.
+        self.ask_custom_limit: Callable[[int], int | None] = self._ask_custom_limit
+        self._build_menu()
         self._icon.setContextMenu(self._menu)
         self._icon.activated.connect(
             lambda r: r == QSystemTrayIcon.ActivationReason.Trigger and self.toggle_window.emit()
         )
-        controller.stats_changed.connect(self._refresh_tooltip)
-        controller.engine_state_changed.connect(self._refresh_tooltip)
+        self._icon.messageClicked.connect(self._message_clicked)
+        controller.stats_changed.connect(self._refresh)
+        controller.engine_state_changed.connect(self._refresh)
+        controller.engine_settings_changed.connect(self._sync_speed_menu)
         controller.notice.connect(self.show_notice)
-        self._refresh_tooltip()
+        self._sync_speed_menu(controller.engine_settings())
+        self._refresh()
+
+    def _add(
+        self, key: str, text: str, slot: Callable[..., object], menu: QMenu | None = None
+    ) -> QAction:
+        action = (menu or self._menu).addAction(text)
+        action.setObjectName(f"tray-{key}")
+        action.triggered.connect(slot)
+        self._actions[key] = action
+        return action
+
+    def _build_menu(self) -> None:
+        self._add("window", self.tr("Show/Hide"), self.toggle_window.emit)
+        self._menu.addSeparator()
+        self._add("add", self.tr("Add download…"), self.add_requested.emit)
+        self._add("clipboard", self.tr("Add from clipboard"), self._add_from_clipboard)
+        self._menu.addSeparator()
+        self._add("pause", self.tr("Pause all"), self._controller.pause_all)
+        self._add("resume", self.tr("Resume all"), self._controller.resume_all)
+        self._speed_menu = self._menu.addMenu(self.tr("Speed limit"))
+        self._speed_menu.menuAction().setObjectName("tray-speed")
+        self._speed_group = QActionGroup(self)
+        self._speed_group.setExclusive(True)
+        self._speed_actions: dict[int, QAction] = {}
+        for limit in (0, *SPEED_PRESETS):
+            text = self.tr("Unlimited") if limit == 0 else format_speed(limit)
+            action = self._add(f"speed-{limit}", text, self._limit_slot(limit), self._speed_menu)
+            action.setCheckable(True)
+            self._speed_group.addAction(action)
+            self._speed_actions[limit] = action
+            if limit == 0:
+                self._speed_menu.addSeparator()
+        self._speed_menu.addSeparator()
+        custom = self._add("speed-custom", self.tr("Custom…"), self._custom_limit, self._speed_menu)
+        custom.setCheckable(True)
+        self._speed_group.addAction(custom)
+        self._menu.addSeparator()
+        zone = self._add(
+            "dropzone", self.tr("Drop zone"), lambda checked: self.drop_zone_toggled.emit(checked)
+        )
+        zone.setCheckable(True)
+        self._add("folder", self.tr("Open download folder"), self._open_folder)
+        self._add("settings", self.tr("Settings…"), self.settings_requested.emit)
+        self._menu.addSeparator()
+        self._add("quit", self.tr("Quit"), self.quit_requested.emit)  # last: keyboard "Up" finds it
 
     @property
     def menu(self) -> QMenu:
         return self._menu
+
+    @property
+    def icon(self) -> QSystemTrayIcon:
+        return self._icon
+
+    @property
+    def state(self) -> TrayState:
+        return self._state
+
+    def action(self, key: str) -> QAction:
+        """A menu action by key (``window``, ``add``, ``speed-1000000``, ``dropzone``, …)."""
+        return self._actions[key]
 
     def show(self) -> bool:
         """Show the icon; False when the desktop has no system tray (yet).
@@ -89,8 +154,13 @@ class Tray(QObject):
     def tooltip(self) -> str:
         return self._icon.toolTip()
 
+    def set_drop_zone_checked(self, checked: bool) -> None:
+        """Mirror the drop zone's visibility (it can also be closed from itself)."""
+        self._actions["dropzone"].setChecked(checked)
+
+    # -- state ------------------------------------------------------------------
     @Slot()
-    def _refresh_tooltip(self, *_: object) -> None:
+    def _refresh(self, *_: object) -> None:
         engine = self._controller.engine
         stats: GlobalStat = self._controller.stats
         if engine.state == EngineState.READY:
@@ -100,42 +170,105 @@ class Tray(QObject):
                 active=stats.num_active,
             )
         elif engine.state == EngineState.FAILED:
-            text = self.tr("Engine stopped: {error}").format(error=engine.error)
+            text = self.tr("{app}: the download engine stopped: {error}").format(
+                app=APP_NAME, error=engine.error
+            )
         else:
-            text = self.tr("Engine {state}…").format(state=str(engine.state))
-        self._icon.setToolTip(f"Aria Tray\n{text}")
-        enabled = engine.state == EngineState.READY
-        for key in ("clipboard", "pause", "resume"):
-            self._actions[key].setEnabled(enabled)
+            text = self.tr("{app}: the download engine is {state}…").format(
+                app=APP_NAME, state=str(engine.state)
+            )
+        if self._icon.toolTip() != text:
+            self._icon.setToolTip(text)
+        state = tray_state(str(engine.state), stats)
+        if state != self._state:
+            self._state = state
+            self._icon.setIcon(state_icon(state))
+        ready = engine.state == EngineState.READY
+        for key in ("pause", "resume"):
+            self._actions[key].setEnabled(ready)
+
+    @Slot(object)
+    def _sync_speed_menu(self, settings: EngineSettings) -> None:
+        limit = settings.max_overall_download_limit
+        custom = self._actions["speed-custom"]
+        if limit in self._speed_actions:
+            self._speed_actions[limit].setChecked(True)
+            custom.setText(self.tr("Custom…"))
+        else:
+            custom.setChecked(True)
+            custom.setText(self.tr("Custom ({limit})…").format(limit=format_speed(limit)))
+
+    # -- speed limit --------------------------------------------------------------
+    def _limit_slot(self, limit: int) -> Callable[[], None]:
+        return lambda: self.set_speed_limit(limit)
+
+    def set_speed_limit(self, bytes_per_s: int) -> None:
+        """Apply ``max-overall-download-limit`` live, then tell the app to remember it."""
+        self._controller.set_global_speed_limit(bytes_per_s)
+        self.speed_limit_chosen.emit(int(bytes_per_s))
+
+    def _custom_limit(self) -> None:
+        current = self._controller.engine_settings().max_overall_download_limit
+        kb = self.ask_custom_limit(current // 1000)
+        if kb is None:
+            self._sync_speed_menu(self._controller.engine_settings())  # undo the check mark
+            return
+        self.set_speed_limit(kb * 1000)
+
+    def _ask_custom_limit(self, current_kb: int) -> int | None:
+        kb, ok = QInputDialog.getInt(
+            None,
+            self.tr("Speed limit"),
+            self.tr("Maximum download speed for all downloads, in kB/s (0 = unlimited):"),
+            current_kb,
+            0,
+            10_000_000,
+            100,
+        )
+        return kb if ok else None
+
+    # -- messages ---------------------------------------------------------------
+    def show_message(
+        self,
+        title: str,
+        text: str,
+        is_error: bool = False,
+        on_click: Callable[[], None] | None = None,
+    ) -> None:
+        """A balloon from the icon; ``on_click`` runs if the user clicks it."""
+        kind = (
+            QSystemTrayIcon.MessageIcon.Warning
+            if is_error
+            else QSystemTrayIcon.MessageIcon.Information
+        )
+        log.info("message: %s: %s", title, text.replace("\n", " | "))
+        self._on_message_click = on_click
+        if self._icon.isVisible():
+            self._icon.showMessage(title, text, kind, MESSAGE_MS)
+
+    @Slot()
+    def _message_clicked(self) -> None:
+        action, self._on_message_click = self._on_message_click, None
+        if action is not None:
+            action()
 
     @Slot(object)
     def show_notice(self, notice: Notice) -> None:
-        kind = (
-            QSystemTrayIcon.MessageIcon.Warning
-            if notice.is_error
-            else QSystemTrayIcon.MessageIcon.Information
-        )
-        log.info("notice: %s: %s", notice.title, notice.text)
-        if self._icon.isVisible():
-            self._icon.showMessage(notice.title, notice.text, kind, 8000)
+        self.show_message(notice.title, notice.text, notice.is_error)
 
     def show_running_hint(self) -> None:
         """A second launch without links: remind the user where we are."""
-        self.show_notice(Notice("Aria Tray", self.tr("Aria Tray is running in the system tray.")))
+        self.show_message(APP_NAME, self.tr("Aria Tray is running in the system tray."))
 
+    # -- menu actions -------------------------------------------------------------
     @Slot()
     def _add_from_clipboard(self) -> None:
-        text = QGuiApplication.clipboard().text()
-        links = extract_links(text)
-        if not links:
-            self.show_notice(
-                Notice(self.tr("Nothing to add"), self.tr("No links in the clipboard."))
-            )
+        mime = QGuiApplication.clipboard().mimeData()
+        items = mime_items(mime) if mime is not None else []
+        if not items:
+            self.show_message(self.tr("Nothing to add"), self.tr("No links in the clipboard."))
             return
-        try:
-            self._controller.submit(links, source="clipboard")
-        except OSError as exc:
-            self.show_notice(Notice(self.tr("Links not added"), str(exc), is_error=True))
+        self._clipboard.submit_items(items, "clipboard")
 
     @Slot()
     def _open_folder(self) -> None:

@@ -167,16 +167,17 @@ class WindowActions(QObject):
         gids = self._gids()
         if len(gids) != 1:
             return
-        kib, ok = QInputDialog.getInt(
+        # kB/s (1,000 bytes), the unit the list and the tray show (aria2_core/formatting.py).
+        kb, ok = QInputDialog.getInt(
             self._window,
             self.tr("Speed limit"),
-            self.tr("Maximum download speed in KiB/s (0 = unlimited):"),
+            self.tr("Maximum download speed in kB/s (0 = unlimited):"),
             0,
             0,
             10_000_000,
         )
         if ok:
-            self._controller.set_task_speed_limit(gids[0], kib * 1024)
+            self._controller.set_task_speed_limit(gids[0], kb * 1000)
 
     def clear_history(self) -> None:
         answer = QMessageBox.question(

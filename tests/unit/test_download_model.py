@@ -61,7 +61,7 @@ def test_display_and_roles() -> None:
     index = model.index(0, Column.PROGRESS)
     assert model.data(index, Role.PROGRESS) == pytest.approx(0.25)
     assert model.data(model.index(0, Column.NAME)) == "file-250000.bin"
-    assert model.data(model.index(0, Column.DOWN)) == "2.0 KiB/s"
+    assert model.data(model.index(0, Column.DOWN)) == "2.0 kB/s"
     assert model.data(model.index(0, Column.STATUS)) == "Downloading"
     assert model.data(index, Role.GID) == f"{250_000:016x}"
     assert model.data(index, Role.HISTORY) is False

@@ -1,0 +1,134 @@
+"""The UI around the tray and the main window: dialogs, drop zone, notifications.
+
+``PrimaryApp`` builds one :class:`AppUi` and gets on with life and death;
+this class wires what the user opens from the tray or the window:
+
+* the add dialog and the settings dialog: non-modal, one of each, raised
+  when asked again;
+* the drop handler, shared by the window and the floating drop zone;
+* the drop zone itself, created on first use, its visibility and place
+  remembered in the settings;
+* the notifier, switched by the settings.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from PySide6.QtCore import QObject, QPoint, Slot
+
+from .add_dialog import AddDialog
+from .controller import Controller
+from .drop_handling import DropHandler
+from .drop_zone import DropZone
+from .main_window import MainWindow
+from .notifications import Notifier
+from .preferences import Preferences
+from .settings import AppSettings
+from .settings_dialog import SettingsDialog
+from .tray import Tray
+
+log = logging.getLogger("aria_tray.app")
+
+
+class AppUi(QObject):
+    """Opens and remembers the app's secondary windows."""
+
+    def __init__(
+        self,
+        controller: Controller,
+        preferences: Preferences,
+        tray: Tray,
+        window: MainWindow,
+        parent: QObject | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self._controller = controller
+        self._preferences = preferences
+        self._tray = tray
+        self._window = window
+        self._add_dialog: AddDialog | None = None
+        self._settings_dialog: SettingsDialog | None = None
+        self._drop_zone: DropZone | None = None
+        self.drops = DropHandler(controller, self)
+        window.drop_handler = self.drops
+        window.add_requested.connect(self.show_add_dialog)
+        tray.add_requested.connect(self.show_add_dialog)
+        tray.settings_requested.connect(self.show_settings)
+        tray.drop_zone_toggled.connect(self.set_drop_zone_visible)
+        tray.speed_limit_chosen.connect(preferences.set_download_limit)
+        settings = preferences.settings
+        self.notifier = Notifier(controller, tray, settings.notifications, self)
+        preferences.changed.connect(self._settings_changed)
+
+    def start(self) -> None:
+        """What the settings say to show at start: the window, the drop zone."""
+        settings = self._preferences.settings
+        if not settings.start_minimized:
+            self._window.show_window()
+        if settings.drop_zone_visible:
+            self.set_drop_zone_visible(True)
+
+    # -- dialogs ------------------------------------------------------------------
+    @Slot()
+    def show_add_dialog(self, text: str = "") -> AddDialog:
+        if self._add_dialog is None:
+            self._add_dialog = AddDialog(self._controller, self._preferences)
+        dialog = self._add_dialog
+        if not dialog.isVisible():
+            dialog.reset(text)
+        _raise(dialog)
+        return dialog
+
+    @Slot()
+    def show_settings(self) -> SettingsDialog:
+        dialog = self._settings_dialog
+        if dialog is None or not dialog.isVisible():
+            # Fresh each time: it shows the settings as they are now.
+            if dialog is not None:
+                dialog.deleteLater()
+            dialog = self._settings_dialog = SettingsDialog(self._preferences)
+        _raise(dialog)
+        return dialog
+
+    # -- drop zone ----------------------------------------------------------------
+    @property
+    def drop_zone(self) -> DropZone | None:
+        return self._drop_zone
+
+    @Slot(bool)
+    def set_drop_zone_visible(self, visible: bool) -> None:
+        zone = self._drop_zone
+        if visible and zone is None:
+            zone = self._drop_zone = DropZone(self.drops)
+            zone.place(self._preferences.settings.drop_zone_pos)
+            zone.moved.connect(self._drop_zone_moved)
+            zone.hide_requested.connect(lambda: self.set_drop_zone_visible(False))
+            zone.add_requested.connect(self.show_add_dialog)
+            zone.window_requested.connect(self._window.toggle_window)
+        if zone is not None:
+            zone.setVisible(visible)
+        self._tray.set_drop_zone_checked(visible)
+        if visible != self._preferences.settings.drop_zone_visible:
+            self._preferences.remember(drop_zone_visible=visible)
+
+    @Slot(QPoint)
+    def _drop_zone_moved(self, pos: QPoint) -> None:
+        self._preferences.remember(drop_zone_pos=(pos.x(), pos.y()))
+
+    # -- settings -----------------------------------------------------------------
+    @Slot(object)
+    def _settings_changed(self, settings: AppSettings) -> None:
+        self.notifier.enabled = settings.notifications
+
+    def close(self) -> None:
+        """At quit: close what is open (nothing is saved here; it already was)."""
+        for widget in (self._add_dialog, self._settings_dialog, self._drop_zone):
+            if widget is not None:
+                widget.hide()
+
+
+def _raise(widget: AddDialog | SettingsDialog) -> None:
+    widget.show()
+    widget.raise_()
+    widget.activateWindow()

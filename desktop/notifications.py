@@ -1,0 +1,96 @@
+"""Desktop notifications when downloads complete or fail.
+
+Driven by ``Controller.downloads_finished``, which carries each finished
+download once, at the refresh that moves it into the history (so a
+restart never notifies twice). Finished downloads of one refresh make one
+message, not a burst. A click on a "complete" message opens the folder
+that holds the download. Settings can switch them off; the app's own
+notices (bad links, the engine stopped) are not affected.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QObject, QUrl, Signal, Slot
+from PySide6.QtGui import QDesktopServices
+
+from aria2_core.download_files import containing_folder
+from aria2_core.models import DownloadInfo
+
+if TYPE_CHECKING:
+    from .controller import Controller
+    from .tray import Tray
+
+log = logging.getLogger("aria_tray.notifications")
+
+MAX_NAMES = 5
+
+
+def open_folder(folder: Path) -> None:
+    QDesktopServices.openUrl(QUrl.fromLocalFile(str(folder)))
+
+
+class Notifier(QObject):
+    """Turns finished downloads into tray messages."""
+
+    # title, text, folder a click opens ("" for none); for the log and tests
+    notified = Signal(str, str, str)
+
+    def __init__(
+        self,
+        controller: Controller,
+        tray: Tray,
+        enabled: bool = True,
+        parent: QObject | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self._tray = tray
+        self.enabled = enabled
+        # Replaceable in tests: what a click on a "complete" message does.
+        self.open_folder: Callable[[Path], None] = open_folder
+        controller.downloads_finished.connect(self._on_finished)
+
+    @Slot(object)
+    def _on_finished(self, finished: list[DownloadInfo]) -> None:
+        if not self.enabled:
+            return
+        done = [i for i in finished if i.status == "complete" and not i.is_metadata]
+        failed = [i for i in finished if i.status in ("error", "removed")]
+        if not done and not failed:
+            return
+        lines = [self._line(info) for info in (failed + done)[:MAX_NAMES]]
+        rest = len(done) + len(failed) - len(lines)
+        if rest > 0:
+            lines.append(self.tr("… and {count} more").format(count=rest))
+        if done and failed:
+            title = self.tr("{done} downloaded, {failed} failed").format(
+                done=len(done), failed=len(failed)
+            )
+        elif failed:
+            title = (
+                self.tr("Download failed")
+                if len(failed) == 1
+                else self.tr("{count} downloads failed").format(count=len(failed))
+            )
+        else:
+            title = (
+                self.tr("Download complete")
+                if len(done) == 1
+                else self.tr("{count} downloads complete").format(count=len(done))
+            )
+        folder = containing_folder(done[-1]) if done else None
+        on_click = (lambda: self.open_folder(folder)) if folder is not None else None
+        text = "\n".join(lines)
+        self._tray.show_message(title, text, is_error=bool(failed), on_click=on_click)
+        self.notified.emit(title, text, str(folder) if folder is not None else "")
+
+    def _line(self, info: DownloadInfo) -> str:
+        name = info.name or info.gid
+        if info.status == "complete":
+            return name
+        reason = info.error_message or self.tr("error {code}").format(code=info.error_code)
+        return self.tr("{name}: {reason}").format(name=name, reason=reason)

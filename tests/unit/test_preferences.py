@@ -1,0 +1,76 @@
+"""Preferences: start at login (desktop.autostart), start minimized, the drop zone at start."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from desktop import autostart
+from desktop.app_ui import AppUi
+from desktop.main_window import MainWindow
+from desktop.tray import Tray
+from support.app_world import AppWorld
+
+pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="XDG autostart")
+
+
+@pytest.fixture
+def world(qtbot: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[AppWorld]:
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
+    w = AppWorld(qtbot, tmp_path / "dl")
+    try:
+        yield w
+    finally:
+        w.close()
+
+
+def apply(qtbot: Any, prefs: Any, new: Any) -> list[str]:
+    done: list[list[str]] = []
+    prefs.apply(new, done.append)
+    qtbot.waitUntil(lambda: bool(done), timeout=5000)
+    return done[0]
+
+
+def test_start_at_login_switches_the_autostart_entry(
+    qtbot: Any, world: AppWorld, tmp_path: Path
+) -> None:
+    prefs = world.preferences(world.controller(start=False))
+    assert not prefs.settings.start_at_login and not autostart.is_enabled()
+    assert apply(qtbot, prefs, replace(prefs.settings, start_at_login=True)) == []
+    entry = tmp_path / "xdg" / "autostart" / "aria-tray.desktop"
+    assert entry.is_file() and autostart.is_enabled()
+    assert world.store.load().start_at_login
+    # A new run reads the truth from the OS entry, not only from the file.
+    assert world.preferences(world.controller(start=False)).settings.start_at_login
+    assert apply(qtbot, prefs, replace(prefs.settings, start_at_login=False)) == []
+    assert not entry.exists()
+
+
+def test_start_shows_what_the_settings_ask_for(qtbot: Any, world: AppWorld) -> None:
+    settings = world.store.load()
+    world.store.save(replace(settings, start_minimized=False, drop_zone_visible=True))
+    controller = world.controller(start=False)
+    window = MainWindow(controller)
+    qtbot.addWidget(window)
+    ui = AppUi(controller, world.preferences(controller), Tray(controller), window)
+    world.on_close(ui.close)
+    assert not window.isVisible()
+    ui.start()
+    assert window.isVisible()
+    assert ui.drop_zone is not None and ui.drop_zone.isVisible()
+    assert ui._tray.action("dropzone").isChecked()
+
+
+def test_start_minimized_is_the_default(qtbot: Any, world: AppWorld) -> None:
+    controller = world.controller(start=False)
+    window = MainWindow(controller)
+    qtbot.addWidget(window)
+    ui = AppUi(controller, world.preferences(controller), Tray(controller), window)
+    world.on_close(ui.close)
+    ui.start()
+    assert not window.isVisible() and ui.drop_zone is None

@@ -1,0 +1,84 @@
+"""The Settings dialog without a running engine: fields, local checks, the aria2c path."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from desktop.settings_dialog import SettingsDialog
+from support.app_world import AppWorld
+
+
+@pytest.fixture
+def world(qtbot: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[AppWorld]:
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
+    for name in ("ARIA_TRAY_DOWNLOAD_DIR", "ARIA_TRAY_ARIA2C"):
+        monkeypatch.delenv(name, raising=False)
+    w = AppWorld(qtbot, tmp_path / "dl")
+    try:
+        yield w
+    finally:
+        w.close()
+
+
+@pytest.fixture
+def dialog(qtbot: Any, world: AppWorld) -> SettingsDialog:
+    prefs = world.preferences(world.controller(start=False))
+    d = SettingsDialog(prefs)
+    qtbot.addWidget(d)
+    d.show()
+    return d
+
+
+def test_fields_show_and_return_the_settings(world: AppWorld, qtbot: Any) -> None:
+    settings = replace(
+        world.store.load(),
+        download_limit=1_500_000,
+        seed_time=30.0,
+        user_agent="UA",
+        proxy="http://p:1",
+        language="zh_CN",
+        start_minimized=False,
+    )
+    world.store.save(settings)
+    d = SettingsDialog(world.preferences(world.controller(start=False)))
+    qtbot.addWidget(d)
+    assert d.down_limit.value() == 1500 and d.down_limit.text() == "1500 kB/s"
+    assert d.up_limit.text() == "Unlimited"
+    assert d.seed_time_box.isChecked() and d.seed_time.value() == 30
+    assert d.language.currentText() == "简体中文"
+    assert d.values() == replace(settings, start_at_login=False)
+
+
+def test_local_problems_keep_the_dialog_open(dialog: SettingsDialog) -> None:
+    dialog.folder_edit.setText("relative/folder")
+    dialog.proxy_edit.setText("http://a b")
+    dialog.apply()
+    assert dialog.isVisible() and dialog.status.isVisible()
+    assert dialog.status.text().splitlines() == [
+        "The download folder must be a full path.",
+        "The proxy address cannot contain spaces.",
+    ]
+
+
+def test_a_missing_aria2c_is_reported(qtbot: Any, dialog: SettingsDialog, tmp_path: Path) -> None:
+    dialog.binary_edit.setText(str(tmp_path / "no-such-aria2c"))
+    dialog.apply()
+    qtbot.waitUntil(lambda: not dialog._applying, timeout=10_000)
+    assert dialog.isVisible()
+    assert dialog.extra_problems.text().startswith("aria2c program: ")
+    assert "does not exist" in dialog.extra_problems.text()
+    assert dialog.tabs.currentIndex() == 3
+
+
+def test_environment_overrides_are_shown_disabled(
+    qtbot: Any, world: AppWorld, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("ARIA_TRAY_DOWNLOAD_DIR", str(tmp_path / "env"))
+    d = SettingsDialog(world.preferences(world.controller(start=False)))
+    qtbot.addWidget(d)
+    assert not d.folder_edit.isEnabled() and d.binary_edit.isEnabled()
