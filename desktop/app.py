@@ -20,7 +20,7 @@ from __future__ import annotations
 import logging
 import os
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, QTimer, Slot
 from PySide6.QtWidgets import QApplication
@@ -35,12 +35,14 @@ from .app_ui import AppUi
 from .controller import Controller
 from .i18n import install_translators, language_choice
 from .logging_setup import setup_logging
-from .main_window import MainWindow
 from .preferences import Preferences
 from .settings import AppSettings, SettingsStore, engine_settings
 from .single_instance import InstanceLock, IpcServer
 from .tray import Tray
 from .unix_signals import SignalRelay
+
+if TYPE_CHECKING:
+    from .main_window import MainWindow
 
 log = logging.getLogger("aria_tray.app")
 
@@ -72,11 +74,14 @@ class PrimaryApp(QObject):
         self.signals.received.connect(lambda signum: self.request_quit(f"signal {signum}"))
         self.tray = Tray(self.controller, self)
         self.tray.quit_requested.connect(lambda: self.request_quit("tray"))
-        self.window = MainWindow(self.controller)  # hidden until asked for
-        self.tray.toggle_window.connect(self.window.toggle_window)
-        self.ui = AppUi(self.controller, self.preferences, self.tray, self.window, self)
+        self.ui = AppUi(self.controller, self.preferences, self.tray, self._make_window, self)
         qapp.aboutToQuit.connect(self.shutdown_now)
         qapp.commitDataRequest.connect(lambda *_: self.controller.save_session())
+
+    def _make_window(self) -> MainWindow:
+        from .main_window import MainWindow  # deferred: most sessions never open it
+
+        return MainWindow(self.controller)
 
     def start(self, initial_items: list[str]) -> None:
         if initial_items:
@@ -104,7 +109,7 @@ class PrimaryApp(QObject):
             QTimer.singleShot(0, lambda: self.request_quit("--quit"))
             return {"pid": os.getpid()}
         if request.cmd == "show":
-            self.window.show_window()
+            self.ui.show_window()
             return {"shown": True}
         raise IpcError(f"unknown command {request.cmd!r}")
 

@@ -78,7 +78,7 @@ class Stage(QObject):
         self.primary = primary
         self.server = server
         self.controller = primary.controller
-        self.window = primary.window
+        self.window = primary.ui.window
         self._plan = {item.name: item for item in SCENE}
         self._settled: set[str] = set()
         self._ready_sent = False

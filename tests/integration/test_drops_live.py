@@ -46,7 +46,7 @@ def ui(qtbot: Any, world: AppWorld) -> AppUi:
     controller = world.controller()
     window = MainWindow(controller)
     qtbot.addWidget(window)
-    ui = AppUi(controller, world.preferences(controller), Tray(controller), window)
+    ui = AppUi(controller, world.preferences(controller), Tray(controller), lambda: window)
     world.on_close(ui.close)
     return ui
 
@@ -83,7 +83,7 @@ def test_a_dropped_metalink_downloads_its_file(
     ui.notifier.notified.connect(lambda *args: finished.append(args))
     mime = QMimeData()
     mime.setUrls([QUrl.fromLocalFile(str(metalink))])
-    drop_on(ui._window, mime)
+    drop_on(ui.window, mime)
     wait_file(qtbot, world.download_dir / payload.name, payload)
     # The finished download is noticed (and a click would open its folder).
     qtbot.waitUntil(lambda: bool(finished), timeout=WAIT_MS)
@@ -93,7 +93,7 @@ def test_a_dropped_metalink_downloads_its_file(
 def test_a_dropped_magnet_is_accepted_into_aria2(qtbot: Any, ui: AppUi, world: AppWorld) -> None:
     mime = QMimeData()
     mime.setText(f"magnet:?xt=urn:btih:{INFO_HASH}&dn=demo")
-    drop_on(ui._window, mime)
+    drop_on(ui.window, mime)
     probe = world.probe(ui._controller)
 
     def held() -> bool:
@@ -117,7 +117,7 @@ def test_add_dialog_drop_and_command_line_each_download(
     html = QMimeData()
     html.setHtml(f'<p><a href="{by_drop.url}">the file</a></p>')
     html.setText("the file")
-    drop_on(ui._window, html)
+    drop_on(ui.window, html)
     ui._controller.submit([by_cli.url], source="command line")
 
     wait_file(qtbot, tmp_path / "chosen" / by_dialog.name, by_dialog)

@@ -44,7 +44,7 @@ def ui(qtbot: Any, world: AppWorld) -> AppUi:
     window = MainWindow(controller)
     qtbot.addWidget(window)
     tray = Tray(controller)
-    ui = AppUi(controller, prefs, tray, window)
+    ui = AppUi(controller, prefs, tray, lambda: window)
     world.on_close(ui.close)
     return ui
 
@@ -100,7 +100,7 @@ def test_uri_list_of_files_and_urls_onto_the_window(
         ]
     )
     told = notices(ui)
-    event = drop(ui._window, mime)
+    event = drop(ui.window, mime)
     assert event.isAccepted()
     (entry,) = pending(world)
     assert list(entry.items) == [str(torrent), str(metalink), "http://example.com/a.iso"]
@@ -118,11 +118,11 @@ def test_browser_html_and_plain_text_drops(ui: AppUi, world: AppWorld) -> None:
     html = QMimeData()
     html.setHtml('<a href="http://h/x.iso">X</a> and <a href="ftp://h/y.bin">Y</a>')
     html.setText("X and Y")
-    drop(ui._window, html)
+    drop(ui.window, html)
     text = QMimeData()
     text.setText(f"Look: https://h/one.zip and {MAGNET}\nhtps://typo/z.bin\n")
     told = notices(ui)
-    drop(ui._window, text)
+    drop(ui.window, text)
     first, second = pending(world)
     assert list(first.items) == ["http://h/x.iso", "ftp://h/y.bin"]
     assert list(second.items) == ["https://h/one.zip", MAGNET]
@@ -134,7 +134,7 @@ def test_a_drop_with_nothing_good_is_refused_with_a_message(ui: AppUi, world: Ap
     mime = QMimeData()
     mime.setText("ftp2://nope/x\nmagnet:?dn=no-hash\n")
     told = notices(ui)
-    event = drop(ui._window, mime)
+    event = drop(ui.window, mime)
     assert not event.isAccepted()
     assert pending(world) == []
     (notice,) = told
@@ -146,7 +146,7 @@ def test_a_thousand_links_are_one_journal_entry(ui: AppUi, world: AppWorld) -> N
     mime = QMimeData()
     urls = [f"http://127.0.0.1:9/file-{n}.bin" for n in range(1000)]
     mime.setData("text/uri-list", QByteArray("\r\n".join(urls).encode()))
-    drop(ui._window, mime)
+    drop(ui.window, mime)
     (entry,) = pending(world)
     assert list(entry.items) == urls
 

@@ -57,7 +57,7 @@ def test_start_shows_what_the_settings_ask_for(qtbot: Any, world: AppWorld) -> N
     controller = world.controller(start=False)
     window = MainWindow(controller)
     qtbot.addWidget(window)
-    ui = AppUi(controller, world.preferences(controller), Tray(controller), window)
+    ui = AppUi(controller, world.preferences(controller), Tray(controller), lambda: window)
     world.on_close(ui.close)
     assert not window.isVisible()
     ui.start()
@@ -70,7 +70,7 @@ def test_start_minimized_is_the_default(qtbot: Any, world: AppWorld) -> None:
     controller = world.controller(start=False)
     window = MainWindow(controller)
     qtbot.addWidget(window)
-    ui = AppUi(controller, world.preferences(controller), Tray(controller), window)
+    ui = AppUi(controller, world.preferences(controller), Tray(controller), lambda: window)
     world.on_close(ui.close)
     ui.start()
     assert not window.isVisible() and ui.drop_zone is None

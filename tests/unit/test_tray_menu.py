@@ -38,8 +38,7 @@ def ui(qtbot: Any, world: AppWorld) -> AppUi:
     window = MainWindow(controller)
     qtbot.addWidget(window)
     tray = Tray(controller)
-    tray.toggle_window.connect(window.toggle_window)  # as PrimaryApp wires it
-    ui = AppUi(controller, world.preferences(controller), tray, window)
+    ui = AppUi(controller, world.preferences(controller), tray, lambda: window)
     world.on_close(ui.close)
     return ui
 
@@ -102,7 +101,7 @@ def test_menu_actions_reach_the_app(qtbot: Any, ui: AppUi) -> None:
     tray.action("settings").trigger()
     assert ui._settings_dialog is not None and ui._settings_dialog.isVisible()
     tray.action("window").trigger()
-    assert ui._window.isVisible()
+    assert ui.window.isVisible()
     with qtbot.waitSignal(tray.quit_requested, timeout=1000):
         tray.action("quit").trigger()
 
