@@ -8,8 +8,8 @@ languages are compiled catalogs, ``resources/translations/aria_tray_<code>.qm``
 The choice comes from, in this order:
 
 1. ``ARIA_TRAY_LANG`` (tests, screenshots, a quick look at another language);
-2. the settings file, key ``ui/language`` (:data:`LANGUAGE_KEY`), else
-   ``app/language``: ``"system"`` (or empty), ``"en"`` or ``"zh_CN"``;
+2. the language chosen in Settings (``desktop.settings``; empty = system),
+   ``"en"`` or ``"zh_CN"``;
 3. ``"system"``: the desktop's locale (``QLocale.system()``).
 
 :func:`install_translators` must run after ``QApplication`` exists and before
@@ -27,7 +27,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from PySide6.QtCore import QCoreApplication, QLibraryInfo, QLocale, QSettings, QTranslator
+from PySide6.QtCore import QCoreApplication, QLibraryInfo, QLocale, QTranslator
 
 from aria2_core.paths import AppPaths
 
@@ -36,10 +36,6 @@ from .resources import resources_dir
 log = logging.getLogger("aria_tray.i18n")
 
 LANGUAGE_ENV = "ARIA_TRAY_LANG"
-LANGUAGE_KEY = "ui/language"
-# Also read, after LANGUAGE_KEY: the key desktop/settings.py stores the
-# Settings dialog's choice under ("" there means "system").
-OTHER_LANGUAGE_KEYS = ("app/language",)
 SYSTEM = "system"
 SOURCE_LANGUAGE = "en"
 CATALOG = "aria_tray"  # aria_tray_<code>.qm
@@ -65,19 +61,19 @@ def translations_dir() -> Path:
 
 
 def language_choice(paths: AppPaths | None = None) -> str:
-    """The configured choice: ``ARIA_TRAY_LANG``, the settings file, else ``"system"``."""
+    """The configured choice: ``ARIA_TRAY_LANG``, the Settings choice, else ``"system"``.
+
+    The settings file is read through ``desktop.settings``, the one place
+    that knows its keys.
+    """
     env = os.environ.get(LANGUAGE_ENV, "").strip()
     if env:
         return env
     if paths is None or not paths.settings_file.is_file():
         return SYSTEM
-    settings = QSettings(str(paths.settings_file), QSettings.Format.IniFormat)
-    for key in (LANGUAGE_KEY, *OTHER_LANGUAGE_KEYS):
-        value = settings.value(key, "")
-        text = value.strip() if isinstance(value, str) else ""
-        if text:
-            return text
-    return SYSTEM
+    from .settings import SettingsStore
+
+    return SettingsStore(paths.settings_file).load().language or SYSTEM
 
 
 def resolve_language(choice: str, available: list[str] | None = None) -> str:

@@ -253,7 +253,7 @@ def paths(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> AppPaths:
     return AppPaths.for_home(tmp_path / "home")
 
 
-def write_language(paths: AppPaths, value: str, key: str = i18n.LANGUAGE_KEY) -> None:
+def write_language(paths: AppPaths, value: str, key: str = "app/language") -> None:
     paths.home.mkdir(parents=True, exist_ok=True)
     settings = QSettings(str(paths.settings_file), QSettings.Format.IniFormat)
     settings.setValue(key, value)
@@ -265,22 +265,12 @@ def test_choice_defaults_to_system(paths: AppPaths) -> None:
     assert i18n.language_choice(None) == "system"
 
 
-def test_choice_comes_from_the_settings_key(paths: AppPaths) -> None:
-    write_language(paths, "zh_CN")
-    assert "[ui]" in paths.settings_file.read_text() and "language=zh_CN" in (
-        paths.settings_file.read_text()
-    )
-    assert i18n.language_choice(paths) == "zh_CN"
-
-
-def test_the_settings_dialog_key_is_read_too(paths: AppPaths) -> None:
+def test_choice_comes_from_the_settings_dialogs_choice(paths: AppPaths) -> None:
     """desktop/settings.py stores the dialog's choice as ``app/language`` ("" = system)."""
     write_language(paths, "", key="app/language")
     assert i18n.language_choice(paths) == "system"
     write_language(paths, "zh_CN", key="app/language")
     assert i18n.language_choice(paths) == "zh_CN"
-    write_language(paths, "en")  # ui/language wins when both are set
-    assert i18n.language_choice(paths) == "en"
 
 
 def test_the_environment_overrides_the_settings(
