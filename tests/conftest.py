@@ -17,6 +17,7 @@ import os
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
@@ -27,6 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import psutil
 import pytest
 
+from support.app_world import AppWorld
 from support.aria2_daemon import Aria2Daemon
 from support.http_server import (
     FileServer,
@@ -106,3 +108,20 @@ def _no_leaked_aria2c(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None
     psutil.wait_procs(leaked, timeout=5)
     if described:
         pytest.fail("aria2c processes outlived their tests:\n" + "\n".join(described))
+
+
+@pytest.fixture
+def world(qtbot: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[AppWorld]:
+    """Real controllers and preferences in a private app home (``support.app_world``).
+
+    The user's own environment overrides and XDG config (start at login)
+    must not leak in, nor our writes leak out.
+    """
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg-config"))
+    for name in ("ARIA_TRAY_DOWNLOAD_DIR", "ARIA_TRAY_ARIA2C", "ARIA_TRAY_RPC_PORT"):
+        monkeypatch.delenv(name, raising=False)
+    w = AppWorld(qtbot, tmp_path / "downloads")
+    try:
+        yield w
+    finally:
+        w.close()

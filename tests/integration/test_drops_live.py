@@ -8,7 +8,6 @@ in aria2 (our own RPC client), never the app's word for it.
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -27,18 +26,6 @@ from support.http_server import Payload, PayloadFactory, sha256_of
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX paths")
 
 INFO_HASH = "0123456789abcdef0123456789abcdef01234567"
-
-
-@pytest.fixture
-def world(qtbot: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[AppWorld]:
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
-    for name in ("ARIA_TRAY_DOWNLOAD_DIR", "ARIA_TRAY_ARIA2C", "ARIA_TRAY_RPC_PORT"):
-        monkeypatch.delenv(name, raising=False)
-    w = AppWorld(qtbot, tmp_path / "downloads")
-    try:
-        yield w
-    finally:
-        w.close()
 
 
 @pytest.fixture

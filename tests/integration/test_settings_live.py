@@ -7,7 +7,6 @@ own RPC client, never the app's word for it.
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -18,18 +17,6 @@ from desktop.settings_dialog import SettingsDialog
 from support.app_world import HERMETIC_OPTIONS, WAIT_MS, AppWorld
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX paths")
-
-
-@pytest.fixture
-def world(qtbot: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[AppWorld]:
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg-config"))  # start at login
-    for name in ("ARIA_TRAY_DOWNLOAD_DIR", "ARIA_TRAY_ARIA2C", "ARIA_TRAY_RPC_PORT"):
-        monkeypatch.delenv(name, raising=False)
-    w = AppWorld(qtbot, tmp_path / "downloads")
-    try:
-        yield w
-    finally:
-        w.close()
 
 
 def apply(qtbot: Any, prefs: Any, new: Any) -> list[str]:

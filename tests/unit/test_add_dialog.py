@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -14,16 +13,6 @@ from desktop.add_dialog import AddDialog
 from support.app_world import AppWorld
 
 SHA = "0f" * 32
-
-
-@pytest.fixture
-def world(qtbot: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[AppWorld]:
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
-    w = AppWorld(qtbot, tmp_path / "dl")
-    try:
-        yield w
-    finally:
-        w.close()
 
 
 @pytest.fixture

@@ -7,7 +7,6 @@ aria2c side is in tests/integration/test_drops_live.py.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -25,16 +24,6 @@ from desktop.tray import Tray
 from support.app_world import AppWorld
 
 MAGNET = "magnet:?xt=urn:btih:0123456789abcdef0123456789abcdef01234567&dn=demo"
-
-
-@pytest.fixture
-def world(qtbot: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[AppWorld]:
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
-    w = AppWorld(qtbot, tmp_path / "dl")
-    try:
-        yield w
-    finally:
-        w.close()
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -19,16 +18,6 @@ from support.app_world import AppWorld
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="XDG autostart")
 
 
-@pytest.fixture
-def world(qtbot: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[AppWorld]:
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
-    w = AppWorld(qtbot, tmp_path / "dl")
-    try:
-        yield w
-    finally:
-        w.close()
-
-
 def apply(qtbot: Any, prefs: Any, new: Any) -> list[str]:
     done: list[list[str]] = []
     prefs.apply(new, done.append)
@@ -42,7 +31,7 @@ def test_start_at_login_switches_the_autostart_entry(
     prefs = world.preferences(world.controller(start=False))
     assert not prefs.settings.start_at_login and not autostart.is_enabled()
     assert apply(qtbot, prefs, replace(prefs.settings, start_at_login=True)) == []
-    entry = tmp_path / "xdg" / "autostart" / "aria-tray.desktop"
+    entry = tmp_path / "xdg-config" / "autostart" / "aria-tray.desktop"
     assert entry.is_file() and autostart.is_enabled()
     assert world.store.load().start_at_login
     # A new run reads the truth from the OS entry, not only from the file.

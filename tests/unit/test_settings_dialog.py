@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -11,18 +10,6 @@ import pytest
 
 from desktop.settings_dialog import SettingsDialog
 from support.app_world import AppWorld
-
-
-@pytest.fixture
-def world(qtbot: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[AppWorld]:
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
-    for name in ("ARIA_TRAY_DOWNLOAD_DIR", "ARIA_TRAY_ARIA2C"):
-        monkeypatch.delenv(name, raising=False)
-    w = AppWorld(qtbot, tmp_path / "dl")
-    try:
-        yield w
-    finally:
-        w.close()
 
 
 @pytest.fixture

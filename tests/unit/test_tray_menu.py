@@ -6,7 +6,6 @@ speed limit against a real aria2c are in tests/integration/test_drops_live.py.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -20,16 +19,6 @@ from desktop.notifications import Notifier
 from desktop.tray import SPEED_PRESETS, Tray
 from desktop.tray_icons import TrayState, state_icon, tray_state
 from support.app_world import AppWorld
-
-
-@pytest.fixture
-def world(qtbot: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[AppWorld]:
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
-    w = AppWorld(qtbot, tmp_path / "dl")
-    try:
-        yield w
-    finally:
-        w.close()
 
 
 @pytest.fixture
