@@ -33,13 +33,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from aria2_core.formatting import format_speed
+from aria2_core.formatting import format_duration, format_speed
 from aria2_core.models import DownloadInfo, GlobalStat
 from aria2_core.task_ops import TaskDetails
 
 from .controller import Controller
 from .details_pane import DetailsPane
 from .download_model import FILTERS, Column, DownloadFilterProxy, DownloadTableModel, Role
+from .messages import duration_units
 from .progress_delegate import ProgressDelegate
 from .resources import icon
 from .window_actions import ICON_ONLY, TOOLBAR, WindowActions
@@ -128,7 +129,7 @@ class MainWindow(QMainWindow):
             Column.PROGRESS: "100.0% progress",
             Column.DOWN: "1023.9 KiB/s",
             Column.UP: "1023.9 KiB/s",
-            Column.ETA: "99h 59m",
+            Column.ETA: format_duration(99 * 3600 + 59 * 60, duration_units()),  # "99h 59m"
             Column.STATUS: self.tr("Fetching metadata"),
             Column.CONNECTIONS: self.tr("Connections"),
         }

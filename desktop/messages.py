@@ -1,8 +1,10 @@
-"""The words for problems that ``aria2_core`` reports as codes.
+"""The words for what ``aria2_core`` and the engine report as codes.
 
 The core has no Qt and so no ``tr()``: a bad link is a :class:`LinkError`
 with an English reason, a bad extra option an :class:`OptionProblem` with
-a kind. Everything a person reads is worded here, through
+a kind, a duration is worded by templates it is given. The engine's state
+is a plain word too (``EngineState``, also sent over IPC to ``--status``).
+Everything a person reads is worded here, once, through
 ``QCoreApplication.translate``, so the zh_CN translation covers it.
 """
 
@@ -17,6 +19,9 @@ from aria2_core import links as lk
 from aria2_core import live_options as lo
 from aria2_core import option_catalog as oc
 from aria2_core.errors import LinkError
+from aria2_core.formatting import DurationUnits
+
+from .engine import EngineState
 
 _SCHEME = re.compile(r"^unsupported scheme '(?P<scheme>[^']*)'")
 
@@ -143,6 +148,46 @@ def restart_reason(reason: lo.RestartReason) -> str:
     return QCoreApplication.translate(
         "Messages", "aria2c reads “{option}” only when it starts"
     ).format(option=reason.option)
+
+
+def engine_state_text(state: str) -> str:
+    """What the download engine is doing, as a sentence fragment ("the download engine is …").
+
+    ``state`` is an :class:`EngineState` value; the tray's tooltip shows it
+    while the engine is not ready. An unknown word is shown as it is.
+    """
+    texts: dict[str, str] = {
+        EngineState.STOPPED: QCoreApplication.translate(
+            "Messages", "the download engine is not running"
+        ),
+        EngineState.STARTING: QCoreApplication.translate(
+            "Messages", "the download engine is starting…"
+        ),
+        EngineState.READY: QCoreApplication.translate("Messages", "the download engine is ready"),
+        EngineState.RESTARTING: QCoreApplication.translate(
+            "Messages", "the download engine is restarting…"
+        ),
+        EngineState.STOPPING: QCoreApplication.translate(
+            "Messages", "the download engine is stopping…"
+        ),
+        EngineState.FAILED: QCoreApplication.translate(
+            "Messages", "the download engine has stopped working"
+        ),
+    }
+    return texts.get(state, state)
+
+
+def duration_units() -> DurationUnits:
+    """The wording of durations (an ETA) for ``formatting.format_duration``.
+
+    Ask once and keep the result: the language does not change while the app
+    runs, and an ETA is formatted for every painted row.
+    """
+    return DurationUnits(
+        hours=QCoreApplication.translate("Messages", "{hours}h {minutes}m"),
+        minutes=QCoreApplication.translate("Messages", "{minutes}m {seconds}s"),
+        seconds=QCoreApplication.translate("Messages", "{seconds}s"),
+    )
 
 
 def _shorten(text: str, limit: int = 90) -> str:

@@ -114,11 +114,15 @@ def engine_settings(
     return engine
 
 
-def env_overrides(environ: Mapping[str, str] | None = None) -> set[str]:
-    """Which :class:`AppSettings` fields the environment overrides for this run."""
+def env_overrides(environ: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The :class:`AppSettings` fields the environment overrides for this run.
+
+    Field name -> the variable that sets it, so Settings can say which one
+    (the value in use is in :func:`engine_settings`' result).
+    """
     environ = os.environ if environ is None else environ
     names = {DOWNLOAD_DIR_ENV: "download_dir", BINARY_ENV: "aria2c_path"}
-    return {name for env, name in names.items() if environ.get(env)}
+    return {name: env for env, name in names.items() if environ.get(env)}
 
 
 class SettingsStore:

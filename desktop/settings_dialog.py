@@ -33,7 +33,6 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QMessageBox,
     QPlainTextEdit,
-    QPushButton,
     QSpinBox,
     QTabWidget,
     QVBoxLayout,
@@ -45,6 +44,7 @@ from aria2_core.option_catalog import check_extra_lines, format_extra_lines
 
 from .messages import restart_reason
 from .option_check import OptionChecker
+from .path_field import PathField
 from .resources import icon
 from .settings import LANGUAGES, AppSettings
 
@@ -108,10 +108,13 @@ class SettingsDialog(QDialog):
 
     # -- tabs ---------------------------------------------------------------------
     def _downloads_tab(self) -> QWidget:
-        self.folder_edit = QLineEdit()
-        self.folder_edit.setObjectName("download-dir")
-        browse = QPushButton(self.tr("Browse…"))
-        browse.clicked.connect(self._choose_folder)
+        self.folder = PathField(
+            "download-dir",
+            lambda parent, current: QFileDialog.getExistingDirectory(
+                parent, self.tr("Download folder"), current
+            ),
+        )
+        self.folder_edit = self.folder.edit
         self.concurrent = self._spin(1, 100)
         self.connections = self._spin(1, 16)
         self.split = self._spin(1, 64)
@@ -119,7 +122,7 @@ class SettingsDialog(QDialog):
         self.up_limit = self._limit_spin()
         page = QWidget()
         form = QFormLayout(page)
-        form.addRow(self.tr("Download folder:"), _row(self.folder_edit, browse))
+        form.addRow(self.tr("Download folder:"), self.folder)
         form.addRow(self.tr("Downloads at the same time:"), _row(self.concurrent, stretch=True))
         form.addRow(self.tr("Connections per server:"), _row(self.connections, stretch=True))
         form.addRow(self.tr("Split each download into:"), _row(self.split, stretch=True))
@@ -176,12 +179,13 @@ class SettingsDialog(QDialog):
         return page
 
     def _advanced_tab(self) -> QWidget:
-        self.binary_edit = QLineEdit()
-        self.binary_edit.setObjectName("aria2c-path")
+        self.binary = PathField(
+            "aria2c-path",
+            lambda parent, _: QFileDialog.getOpenFileName(parent, self.tr("Choose aria2c"))[0],
+        )
+        self.binary_edit = self.binary.edit
         self.binary_edit.setPlaceholderText(self.tr("The aria2c that comes with Aria Tray"))
         self.binary_edit.textChanged.connect(self._check_timer.start)
-        browse = QPushButton(self.tr("Browse…"))
-        browse.clicked.connect(self._choose_binary)
         self.extra_edit = QPlainTextEdit()
         self.extra_edit.setObjectName("extra-options")
         self.extra_edit.setPlaceholderText(
@@ -196,7 +200,7 @@ class SettingsDialog(QDialog):
         page = QWidget()
         layout = QVBoxLayout(page)
         form = QFormLayout()
-        form.addRow(self.tr("aria2c program:"), _row(self.binary_edit, browse))
+        form.addRow(self.tr("aria2c program:"), self.binary)
         layout.addLayout(form)
         layout.addWidget(QLabel(self.tr("Extra aria2c options (key=value, one per line):")))
         layout.addWidget(self.extra_edit, 1)
@@ -238,18 +242,36 @@ class SettingsDialog(QDialog):
         self.language.setCurrentIndex(max(0, self.language.findData(s.language)))
         self.binary_edit.setText(s.aria2c_path)
         self.extra_edit.setPlainText(format_extra_lines(s.extra_options))
-        overridden = self._preferences.env_overrides
-        for name, widget in (("download_dir", self.folder_edit), ("aria2c_path", self.binary_edit)):
-            if name in overridden:
-                widget.setEnabled(False)
-                widget.setToolTip(self.tr("Set by an environment variable for this run."))
+        self._show_overrides(s)
+
+    def _show_overrides(self, s: AppSettings) -> None:
+        """A field the environment overrides shows the value in use, locked, and says why.
+
+        The saved value would name a folder downloads do not go to; it stays
+        in :meth:`values`, so OK never writes the environment's into the file.
+        """
+        running = self._preferences.controller.engine_settings()
+        in_use = {
+            "download_dir": (self.folder, str(running.download_dir)),
+            "aria2c_path": (self.binary, running.binary_override or ""),
+        }
+        for name, variable in self._preferences.env_overrides.items():
+            field, value = in_use[name]
+            saved = getattr(s, name) or self.tr("none")
+            field.lock(
+                value,
+                self.tr("Set by {variable} for this run (saved setting: {saved}).").format(
+                    variable=variable, saved=saved
+                ),
+            )
 
     def values(self) -> AppSettings:
         """The dialog's settings (extra options as far as they parse)."""
         extra = check_extra_lines(self.extra_edit.toPlainText())
+        folder, binary = self.folder_edit.text().strip(), self.binary_edit.text().strip()
         return replace(
             self._base,
-            download_dir=self.folder_edit.text().strip(),
+            download_dir=self._base.download_dir if self.folder.is_locked() else folder,
             max_concurrent_downloads=self.concurrent.value(),
             max_connection_per_server=self.connections.value(),
             split=self.split.value(),
@@ -263,7 +285,7 @@ class SettingsDialog(QDialog):
             start_at_login=self.login_box.isChecked(),
             notifications=self.notify_box.isChecked(),
             language=str(self.language.currentData() or ""),
-            aria2c_path=self.binary_edit.text().strip(),
+            aria2c_path=self._base.aria2c_path if self.binary.is_locked() else binary,
             extra_options=extra.options,
         )
 
@@ -353,16 +375,3 @@ class SettingsDialog(QDialog):
         box.addButton(QMessageBox.StandardButton.Cancel)
         box.exec()
         return box.clickedButton() is restart
-
-    # -- pickers --------------------------------------------------------------------
-    def _choose_folder(self) -> None:
-        folder = QFileDialog.getExistingDirectory(
-            self, self.tr("Download folder"), self.folder_edit.text()
-        )
-        if folder:
-            self.folder_edit.setText(folder)
-
-    def _choose_binary(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, self.tr("Choose aria2c"))
-        if path:
-            self.binary_edit.setText(path)

@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
-from PySide6.QtCore import QObject, QUrl, Signal, Slot
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QObject, QUrl, Signal, Slot
 from PySide6.QtGui import QAction, QActionGroup, QDesktopServices, QGuiApplication
 from PySide6.QtWidgets import QInputDialog, QMenu, QSystemTrayIcon
 
@@ -27,6 +27,7 @@ from aria2_core.models import GlobalStat
 from .controller import Controller, Notice
 from .drop_handling import DropHandler, mime_items
 from .engine import EngineState
+from .messages import engine_state_text
 from .tray_icons import TrayState, state_icon, tray_state
 
 log = logging.getLogger("aria_tray.tray")
@@ -34,6 +35,32 @@ log = logging.getLogger("aria_tray.tray")
 # The "Speed limit" presets, bytes/s (decimal units, as formatting.py shows them).
 SPEED_PRESETS = (500_000, 1_000_000, 2_000_000, 5_000_000, 10_000_000)
 MESSAGE_MS = 8000
+
+# The menu, top to bottom: (key, label), None for a separator; "speed" is
+# the speed-limit submenu. The labels are marked for lupdate here and
+# translated where the menu is built, so tests that drive the real menu
+# (tests/e2e/test_tray_xvfb.py) read its entries from here, not from a copy.
+MENU: tuple[tuple[str, str] | None, ...] = (
+    ("window", QT_TRANSLATE_NOOP("Tray", "Show/Hide")),
+    None,
+    ("add", QT_TRANSLATE_NOOP("Tray", "Add download…")),
+    ("clipboard", QT_TRANSLATE_NOOP("Tray", "Add from clipboard")),
+    None,
+    ("pause", QT_TRANSLATE_NOOP("Tray", "Pause all")),
+    ("resume", QT_TRANSLATE_NOOP("Tray", "Resume all")),
+    ("speed", QT_TRANSLATE_NOOP("Tray", "Speed limit")),
+    None,
+    ("dropzone", QT_TRANSLATE_NOOP("Tray", "Drop zone")),
+    ("folder", QT_TRANSLATE_NOOP("Tray", "Open download folder")),
+    ("settings", QT_TRANSLATE_NOOP("Tray", "Settings…")),
+    None,
+    ("quit", QT_TRANSLATE_NOOP("Tray", "Quit")),  # last: keyboard "Up" finds it
+)
+
+
+def menu_labels() -> list[str]:
+    """The menu's entries in order, in English (the source texts), separators left out."""
+    return [entry[1] for entry in MENU if entry is not None]
 
 
 class Tray(QObject):
@@ -80,14 +107,28 @@ class Tray(QObject):
         return action
 
     def _build_menu(self) -> None:
-        self._add("window", self.tr("Show/Hide"), self.toggle_window.emit)
-        self._menu.addSeparator()
-        self._add("add", self.tr("Add download…"), self.add_requested.emit)
-        self._add("clipboard", self.tr("Add from clipboard"), self._add_from_clipboard)
-        self._menu.addSeparator()
-        self._add("pause", self.tr("Pause all"), self._controller.pause_all)
-        self._add("resume", self.tr("Resume all"), self._controller.resume_all)
-        self._speed_menu = self._menu.addMenu(self.tr("Speed limit"))
+        slots: dict[str, Callable[..., object]] = {
+            "window": self.toggle_window.emit,
+            "add": self.add_requested.emit,
+            "clipboard": self._add_from_clipboard,
+            "pause": self._controller.pause_all,
+            "resume": self._controller.resume_all,
+            "dropzone": lambda checked: self.drop_zone_toggled.emit(checked),
+            "folder": self._open_folder,
+            "settings": self.settings_requested.emit,
+            "quit": self.quit_requested.emit,
+        }
+        for entry in MENU:
+            if entry is None:
+                self._menu.addSeparator()
+            elif entry[0] == "speed":
+                self._build_speed_menu(self.tr(entry[1]))
+            else:
+                self._add(entry[0], self.tr(entry[1]), slots[entry[0]])
+        self._actions["dropzone"].setCheckable(True)
+
+    def _build_speed_menu(self, title: str) -> None:
+        self._speed_menu = self._menu.addMenu(title)
         self._speed_menu.menuAction().setObjectName("tray-speed")
         self._speed_group = QActionGroup(self)
         self._speed_group.setExclusive(True)
@@ -104,15 +145,6 @@ class Tray(QObject):
         custom = self._add("speed-custom", self.tr("Custom…"), self._custom_limit, self._speed_menu)
         custom.setCheckable(True)
         self._speed_group.addAction(custom)
-        self._menu.addSeparator()
-        zone = self._add(
-            "dropzone", self.tr("Drop zone"), lambda checked: self.drop_zone_toggled.emit(checked)
-        )
-        zone.setCheckable(True)
-        self._add("folder", self.tr("Open download folder"), self._open_folder)
-        self._add("settings", self.tr("Settings…"), self.settings_requested.emit)
-        self._menu.addSeparator()
-        self._add("quit", self.tr("Quit"), self.quit_requested.emit)  # last: keyboard "Up" finds it
 
     @property
     def menu(self) -> QMenu:
@@ -174,8 +206,8 @@ class Tray(QObject):
                 app=APP_NAME, error=engine.error
             )
         else:
-            text = self.tr("{app}: the download engine is {state}…").format(
-                app=APP_NAME, state=str(engine.state)
+            text = self.tr("{app}: {state}").format(
+                app=APP_NAME, state=engine_state_text(engine.state)
             )
         if self._icon.toolTip() != text:
             self._icon.setToolTip(text)

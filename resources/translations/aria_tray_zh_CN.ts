@@ -303,7 +303,7 @@
 <context>
     <name>DownloadTableModel</name>
     <message>
-        <location filename="../../desktop/download_model.py" line="+101"/>
+        <location filename="../../desktop/download_rows.py" line="+57"/>
         <source>Downloading</source>
         <translation>正在下载</translation>
     </message>
@@ -343,7 +343,7 @@
         <translation>正在获取元数据</translation>
     </message>
     <message>
-        <location line="+33"/>
+        <location filename="../../desktop/download_model.py" line="+124"/>
         <source>Name</source>
         <translation>名称</translation>
     </message>
@@ -452,7 +452,7 @@
 <context>
     <name>MainWindow</name>
     <message>
-        <location filename="../../desktop/main_window.py" line="+60"/>
+        <location filename="../../desktop/main_window.py" line="+61"/>
         <source>Aria Tray</source>
         <translation>Aria Tray</translation>
     </message>
@@ -510,7 +510,7 @@
 <context>
     <name>Messages</name>
     <message>
-        <location filename="../../desktop/messages.py" line="+27"/>
+        <location filename="../../desktop/messages.py" line="+32"/>
         <source>empty line</source>
         <translation>空行</translation>
     </message>
@@ -669,6 +669,51 @@
         <source>aria2c reads “{option}” only when it starts</source>
         <translation>aria2c 只在启动时读取“{option}”</translation>
     </message>
+    <message>
+        <location line="+12"/>
+        <source>the download engine is not running</source>
+        <translation>下载引擎未运行</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>the download engine is starting…</source>
+        <translation>下载引擎正在启动…</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>the download engine is ready</source>
+        <translation>下载引擎已就绪</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>the download engine is restarting…</source>
+        <translation>下载引擎正在重启…</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>the download engine is stopping…</source>
+        <translation>下载引擎正在停止…</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>the download engine has stopped working</source>
+        <translation>下载引擎已停止工作</translation>
+    </message>
+    <message>
+        <location line="+14"/>
+        <source>{hours}h {minutes}m</source>
+        <translation>{hours}小时{minutes}分</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>{minutes}m {seconds}s</source>
+        <translation>{minutes}分{seconds}秒</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>{seconds}s</source>
+        <translation>{seconds}秒</translation>
+    </message>
 </context>
 <context>
     <name>Notifier</name>
@@ -722,6 +767,14 @@
     </message>
 </context>
 <context>
+    <name>PathField</name>
+    <message>
+        <location filename="../../desktop/path_field.py" line="+26"/>
+        <source>Browse…</source>
+        <translation>浏览…</translation>
+    </message>
+</context>
+<context>
     <name>Preferences</name>
     <message>
         <location filename="../../desktop/preferences.py" line="+112"/>
@@ -762,13 +815,7 @@
         <translation>高级</translation>
     </message>
     <message>
-        <location line="+22"/>
-        <location line="+70"/>
-        <source>Browse…</source>
-        <translation>浏览…</translation>
-    </message>
-    <message>
-        <location line="-61"/>
+        <location line="+34"/>
         <source>Download folder:</source>
         <translation>下载文件夹：</translation>
     </message>
@@ -873,12 +920,12 @@
         <translation>语言：</translation>
     </message>
     <message>
-        <location line="+7"/>
+        <location line="+10"/>
         <source>The aria2c that comes with Aria Tray</source>
         <translation>Aria Tray 自带的 aria2c</translation>
     </message>
     <message>
-        <location line="+7"/>
+        <location line="+5"/>
         <source>One option per line, for example:
 max-tries=10
 min-split-size=4M</source>
@@ -907,12 +954,17 @@ min-split-size=4M</translation>
         <translation>不限速</translation>
     </message>
     <message>
-        <location line="+29"/>
-        <source>Set by an environment variable for this run.</source>
-        <translation>本次运行由环境变量指定。</translation>
+        <location line="+40"/>
+        <source>none</source>
+        <translation>无</translation>
     </message>
     <message>
-        <location line="+37"/>
+        <location line="+3"/>
+        <source>Set by {variable} for this run (saved setting: {saved}).</source>
+        <translation>本次运行由 {variable} 指定（已保存的设置：{saved}）。</translation>
+    </message>
+    <message>
+        <location line="+41"/>
         <source>Choose a download folder.</source>
         <translation>请选择下载文件夹。</translation>
     </message>
@@ -962,12 +1014,12 @@ min-split-size=4M</translation>
         <translation>立即重启</translation>
     </message>
     <message>
-        <location line="+8"/>
+        <location line="-260"/>
         <source>Download folder</source>
         <translation>下载文件夹</translation>
     </message>
     <message>
-        <location line="+6"/>
+        <location line="+70"/>
         <source>Choose aria2c</source>
         <translation>选择 aria2c</translation>
     </message>
@@ -1025,7 +1077,7 @@ min-split-size=4M</translation>
 <context>
     <name>Tray</name>
     <message>
-        <location filename="../../desktop/tray.py" line="+83"/>
+        <location filename="../../desktop/tray.py" line="+44"/>
         <source>Show/Hide</source>
         <translation>显示/隐藏</translation>
     </message>
@@ -1051,28 +1103,33 @@ min-split-size=4M</translation>
     </message>
     <message>
         <location line="+1"/>
-        <location line="+131"/>
+        <location line="+202"/>
         <source>Speed limit</source>
         <translation>限速</translation>
     </message>
     <message>
-        <location line="-125"/>
+        <location line="-116"/>
         <source>Unlimited</source>
         <translation>不限速</translation>
     </message>
     <message>
         <location line="+8"/>
-        <location line="+92"/>
+        <location line="+83"/>
         <source>Custom…</source>
         <translation>自定义…</translation>
     </message>
     <message>
-        <location line="-87"/>
+        <location line="-19"/>
+        <source>{app}: {state}</source>
+        <translation>{app}：{state}</translation>
+    </message>
+    <message>
+        <location line="-156"/>
         <source>Drop zone</source>
         <translation>悬浮窗</translation>
     </message>
     <message>
-        <location line="+3"/>
+        <location line="+1"/>
         <source>Open download folder</source>
         <translation>打开下载文件夹</translation>
     </message>
@@ -1087,7 +1144,7 @@ min-split-size=4M</translation>
         <translation>退出</translation>
     </message>
     <message>
-        <location line="+52"/>
+        <location line="+142"/>
         <source>↓ {down} ↑ {up} · {active} active</source>
         <translation>↓ {down} ↑ {up} · {active} 个任务进行中</translation>
     </message>
@@ -1097,12 +1154,7 @@ min-split-size=4M</translation>
         <translation>{app}：下载引擎已停止：{error}</translation>
     </message>
     <message>
-        <location line="+4"/>
-        <source>{app}: the download engine is {state}…</source>
-        <translation>{app}：下载引擎状态：{state}…</translation>
-    </message>
-    <message>
-        <location line="+22"/>
+        <location line="+26"/>
         <source>Custom ({limit})…</source>
         <translation>自定义（{limit}）…</translation>
     </message>

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from desktop.tray import menu_labels
 from support.app_process import AppHome, wait_until
 from support.xserver import WindowInfo, XServer, tray_server
 
@@ -23,14 +24,6 @@ pytestmark = [pytest.mark.e2e, pytest.mark.tray]
 
 ARTIFACTS_ENV = "ARIA_TRAY_ARTIFACTS"  # CI: keep the menu screenshot there
 WM_CLASS = "aria-tray"  # QApplication.setApplicationName("aria-tray")
-MENU_ITEMS = (
-    "Show/Hide",
-    "Add from clipboard",
-    "Pause all",
-    "Resume all",
-    "Open download folder",
-    "Quit",
-)
 
 
 @pytest.fixture
@@ -126,7 +119,7 @@ def test_tray_icon_shows_its_menu_and_quit_leaves_nothing(
     shots.mkdir(parents=True, exist_ok=True)
     shot = xserver.screenshot(shots / "tray-menu.png", crop=menu, margin=40)
     assert shot.stat().st_size > 0
-    print(f"tray menu screenshot ({', '.join(MENU_ITEMS)} expected): {shot}")
+    print(f"tray menu screenshot ({', '.join(menu_labels())} expected): {shot}")
 
     xserver.key("Escape")
     wait_until(lambda: not xserver.popup_menus(WM_CLASS), timeout=10)

@@ -62,10 +62,34 @@ def test_a_missing_aria2c_is_reported(qtbot: Any, dialog: SettingsDialog, tmp_pa
     assert dialog.tabs.currentIndex() == 3
 
 
-def test_environment_overrides_are_shown_disabled(
+def test_environment_overrides_show_the_value_in_use_and_say_so(
     qtbot: Any, world: AppWorld, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    monkeypatch.setenv("ARIA_TRAY_DOWNLOAD_DIR", str(tmp_path / "env"))
+    """ARIA_TRAY_DOWNLOAD_DIR wins over the file: show that folder, not the saved one."""
+    world.store.save(replace(world.store.load(), download_dir="/root"))
+    env_dir = tmp_path / "env"
+    monkeypatch.setenv("ARIA_TRAY_DOWNLOAD_DIR", str(env_dir))
+    controller = world.controller(start=False)
+    d = SettingsDialog(world.preferences(controller))
+    qtbot.addWidget(d)
+    assert controller.download_dir() == env_dir
+    assert d.folder_edit.text() == str(env_dir)
+    assert not d.folder_edit.isEnabled() and not d.folder.browse.isEnabled()
+    assert not d.folder.note.isHidden()
+    assert d.folder.note.text() == (
+        "Set by ARIA_TRAY_DOWNLOAD_DIR for this run (saved setting: /root)."
+    )
+    assert d.binary_edit.isEnabled() and d.binary.note.isHidden()
+    assert d.values().download_dir == "/root"  # OK never saves the environment's folder
+
+
+def test_an_environment_aria2c_is_shown_as_the_one_in_use(
+    qtbot: Any, world: AppWorld, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("ARIA_TRAY_ARIA2C", str(tmp_path / "aria2c"))
     d = SettingsDialog(world.preferences(world.controller(start=False)))
     qtbot.addWidget(d)
-    assert not d.folder_edit.isEnabled() and d.binary_edit.isEnabled()
+    assert d.binary_edit.text() == str(tmp_path / "aria2c") and not d.binary_edit.isEnabled()
+    assert d.binary.note.text() == "Set by ARIA_TRAY_ARIA2C for this run (saved setting: none)."
+    assert d.folder_edit.isEnabled() and d.folder.note.isHidden()
+    assert d.values().aria2c_path == ""

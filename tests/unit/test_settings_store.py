@@ -93,7 +93,10 @@ def test_engine_settings_put_the_environment_on_top(tmp_path: Path) -> None:
     assert over.download_dir == tmp_path / "env-dl"
     assert over.preferred_port == 6899
     assert over.binary_override == "/env/aria2c"
-    assert env_overrides(env) == {"download_dir", "aria2c_path"}
+    assert env_overrides(env) == {
+        "download_dir": "ARIA_TRAY_DOWNLOAD_DIR",
+        "aria2c_path": "ARIA_TRAY_ARIA2C",
+    }
 
 
 def test_extra_options_that_duplicate_a_field_are_not_passed_on(tmp_path: Path) -> None:

@@ -26,10 +26,15 @@ import pytest
 from PySide6.QtCore import QCoreApplication, QLocale, QSettings, Qt, QTranslator
 
 from aria2_core.config import EngineSettings
+from aria2_core.models import DownloadInfo
 from aria2_core.paths import AppPaths
 from desktop import i18n
 from desktop.controller import Controller
+from desktop.download_model import Column, DownloadTableModel
+from desktop.engine import EngineState
 from desktop.main_window import MainWindow
+from desktop.messages import engine_state_text
+from desktop.tray import Tray
 
 ROOT = Path(__file__).resolve().parents[2]
 TRANSLATIONS = ROOT / "resources" / "translations"
@@ -242,6 +247,46 @@ def test_the_main_window_speaks_chinese(zh_app: i18n.LanguageSetup, qtbot: Any) 
     finally:
         controller.stop_now()
         shutil.rmtree(home, ignore_errors=True)
+
+
+@pytest.fixture
+def controller() -> Iterator[Controller]:
+    """A controller whose engine is never started (state: stopped)."""
+    home = Path(tempfile.mkdtemp(prefix="at-i18n-"))
+    paths = AppPaths.for_home(home)
+    paths.ensure()
+    c = Controller(paths, EngineSettings(download_dir=home / "dl"))
+    try:
+        yield c
+    finally:
+        c.stop_now()
+        shutil.rmtree(home, ignore_errors=True)
+
+
+def test_the_tray_names_the_engine_state_in_chinese(
+    zh_app: i18n.LanguageSetup, controller: Controller
+) -> None:
+    """Not "下载引擎状态：stopped…": the state word is translated too."""
+    tray = Tray(controller)
+    assert controller.engine.state == EngineState.STOPPED
+    assert tray.tooltip() == "Aria Tray：下载引擎未运行"
+
+
+def test_every_engine_state_has_words_of_its_own(zh_app: i18n.LanguageSetup) -> None:
+    texts = {state: engine_state_text(state) for state in EngineState}
+    assert len(set(texts.values())) == len(EngineState)
+    untranslated = {s: t for s, t in texts.items() if re.search("[A-Za-z]", t)}
+    assert not untranslated
+
+
+def test_the_eta_has_chinese_units(zh_app: i18n.LanguageSetup) -> None:
+    def active(gid: str, left: int, speed: int) -> DownloadInfo:
+        return DownloadInfo(gid=gid, status="active", total_length=left, download_speed=speed)
+
+    model = DownloadTableModel()
+    model.update([active("a", 159, 1), active("b", 3720, 1), active("c", 12, 1)])
+    etas = [model.data(model.index(row, Column.ETA)) for row in range(3)]
+    assert etas == ["2分39秒", "1小时02分", "12秒"]
 
 
 # -- choosing the language ---------------------------------------------------------

@@ -16,7 +16,7 @@ from aria2_core.models import DownloadInfo, FileInfo, GlobalStat
 from desktop.app_ui import AppUi
 from desktop.main_window import MainWindow
 from desktop.notifications import Notifier
-from desktop.tray import SPEED_PRESETS, Tray
+from desktop.tray import MENU, SPEED_PRESETS, Tray, menu_labels
 from desktop.tray_icons import TrayState, state_icon, tray_state
 from support.app_world import AppWorld
 
@@ -46,6 +46,9 @@ def test_menu_entries_in_order(ui: AppUi) -> None:
         "Settings…",
         "Quit",
     ]
+    assert texts == menu_labels()  # what tests/e2e/test_tray_xvfb.py reads
+    separators = [a.isSeparator() for a in ui._tray.menu.actions()]
+    assert separators == [entry is None for entry in MENU]
     names = [a.objectName() for a in ui._tray.menu.actions() if not a.isSeparator()]
     assert names[0] == "tray-window" and names[-1] == "tray-quit"
     speed = ui._tray.action("speed-0").parent()
@@ -162,3 +165,8 @@ def test_notifications_switch_off_in_settings(qtbot: Any, ui: AppUi, tmp_path: P
     assert done == [[]]
     ui._controller.downloads_finished.emit(_finished(tmp_path))
     assert shown == []
+
+
+def test_the_tooltip_words_the_engine_state(ui: AppUi) -> None:
+    """A readable state ("not running"), never EngineState's raw word ("stopped")."""
+    assert ui._tray.tooltip() == "Aria Tray: the download engine is not running"
