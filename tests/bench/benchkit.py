@@ -388,3 +388,42 @@ def top_mappings(pid: int, n: int = 8) -> list[tuple[str, int]]:
         name = Path(mapping.path).name if mapping.path.startswith("/") else mapping.path
         sizes[name or "[anon]"] = sizes.get(name or "[anon]", 0) + mapping.rss
     return sorted(sizes.items(), key=lambda item: item[1], reverse=True)[:n]
+
+
+class ForeignLoad:
+    """CPU the rest of the machine used while a round ran, in % of one CPU.
+
+    The machine's busy time (``/proc/stat``, without interrupts) minus the
+    bench's own processes (this one with its server threads and reaped
+    children, both aria2c, the app): a parallel test run shows up here and
+    explains a slow round. Kernel threads (writeback, ksoftirqd) count as
+    others, so it is rarely zero.
+    """
+
+    def __init__(self, pids: list[int]) -> None:
+        self.pids = pids
+        self.t0 = time.perf_counter()
+        self.busy0, self.ours0 = self._busy_s(), self._ours_s()
+
+    @staticmethod
+    def _busy_s() -> float:
+        fields = Path("/proc/stat").read_text().splitlines()[0].split()[1:]
+        # irq/softirq time is left out: much of it is our own loopback traffic.
+        user, nice, system, _idle, _iowait, _irq, _softirq, steal = map(int, fields[:8])
+        return (user + nice + system + steal) / os.sysconf("SC_CLK_TCK")
+
+    def _ours_s(self) -> float:
+        me = psutil.Process().cpu_times()
+        total = me.user + me.system + me.children_user + me.children_system
+        for pid in self.pids:
+            try:
+                times = psutil.Process(pid).cpu_times()
+            except psutil.Error:
+                continue
+            total += times.user + times.system
+        return total
+
+    def stop(self) -> float:
+        elapsed = time.perf_counter() - self.t0
+        foreign = (self._busy_s() - self.busy0) - (self._ours_s() - self.ours0)
+        return max(foreign, 0.0) / elapsed * 100
