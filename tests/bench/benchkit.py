@@ -427,3 +427,36 @@ class ForeignLoad:
         elapsed = time.perf_counter() - self.t0
         foreign = (self._busy_s() - self.busy0) - (self._ours_s() - self.ours0)
         return max(foreign, 0.0) / elapsed * 100
+
+
+def all_threads_switches(pid: int) -> int:
+    """Context switches of every thread (psutil's process figure is the main thread's)."""
+    total = 0
+    for thread in psutil.Process(pid).threads():
+        try:
+            ctx = psutil.Process(thread.id).num_ctx_switches()
+        except psutil.Error:
+            continue
+        total += ctx.voluntary + ctx.involuntary
+    return total
+
+
+def sample_idle(
+    pids: dict[str, int], windows: int, window_s: float
+) -> tuple[dict[str, list[float]], dict[str, list[float]]]:
+    """Per window: CPU % (schedstat, all threads) and wake-ups/s of each named process."""
+    cpu0 = {name: thread_cpu_ns(pid) for name, pid in pids.items()}
+    sw0 = {name: all_threads_switches(pid) for name, pid in pids.items()}
+    last = time.perf_counter()
+    cpu_pct: dict[str, list[float]] = {name: [] for name in pids}
+    wakeups: dict[str, list[float]] = {name: [] for name in pids}
+    for _ in range(windows):
+        time.sleep(window_s)
+        now = time.perf_counter()
+        for name, pid in pids.items():
+            cpu, sw = thread_cpu_ns(pid), all_threads_switches(pid)
+            cpu_pct[name].append((cpu - cpu0[name]) / 1e9 / (now - last) * 100)
+            wakeups[name].append((sw - sw0[name]) / (now - last))
+            cpu0[name], sw0[name] = cpu, sw
+        last = now
+    return cpu_pct, wakeups

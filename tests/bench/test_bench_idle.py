@@ -25,7 +25,7 @@ from benchkit import (
     Figure,
     app_home,
     report,
-    thread_cpu_ns,
+    sample_idle,
     top_mappings,
     wait_rpc_ready,
 )
@@ -42,22 +42,6 @@ CPU_TARGET_PCT = 0.05
 RSS_TARGET_MB = 75.0
 
 
-def _switches(proc: psutil.Process) -> int:
-    ctx = proc.num_ctx_switches()
-    return ctx.voluntary + ctx.involuntary
-
-
-def _all_threads_switches(pid: int) -> int:
-    """Context switches of every thread (psutil's figure covers the main thread only)."""
-    total = 0
-    for thread in psutil.Process(pid).threads():
-        try:
-            total += _switches(psutil.Process(thread.id))
-        except psutil.Error:
-            continue
-    return total
-
-
 def test_idle(bench_display: XServer | None, bench_env: dict[str, str]) -> None:
     with app_home(bench_env) as home:
         primary = home.launch()
@@ -69,21 +53,9 @@ def test_idle(bench_display: XServer | None, bench_env: dict[str, str]) -> None:
         (aria,) = home.aria2c_processes()
         pids = {"app": app.pid, "aria2c": aria.pid}
 
-        cpu0 = {name: thread_cpu_ns(pid) for name, pid in pids.items()}
-        sw0 = {name: _all_threads_switches(pid) for name, pid in pids.items()}
         times0 = app.cpu_times()
-        t0 = last = time.perf_counter()
-        cpu_pct: dict[str, list[float]] = {name: [] for name in pids}
-        wakeups: dict[str, list[float]] = {name: [] for name in pids}
-        for _ in range(WINDOWS):
-            time.sleep(WINDOW_S)
-            now = time.perf_counter()
-            for name, pid in pids.items():
-                cpu, sw = thread_cpu_ns(pid), _all_threads_switches(pid)
-                cpu_pct[name].append((cpu - cpu0[name]) / 1e9 / (now - last) * 100)
-                wakeups[name].append((sw - sw0[name]) / (now - last))
-                cpu0[name], sw0[name] = cpu, sw
-            last = now
+        t0 = time.perf_counter()
+        cpu_pct, wakeups = sample_idle(pids, WINDOWS, WINDOW_S)
         times1 = app.cpu_times()
         elapsed = time.perf_counter() - t0
         ticks_pct = (times1.user + times1.system - times0.user - times0.system) / elapsed * 100

@@ -27,7 +27,7 @@ from pathlib import Path
 
 import psutil
 import pytest
-from benchkit import WM_CLASS, Figure, app_home, report, thread_cpu_ns, wait_rpc_ready
+from benchkit import WM_CLASS, Figure, app_home, report, sample_idle, wait_rpc_ready
 
 from support.app_process import wait_until
 from support.xserver import XServer
@@ -40,18 +40,6 @@ WINDOW_S = 5.0
 HIDDEN_CPU_TARGET_PCT = 0.05
 SHOWN_CPU_TARGET_PCT = 0.5
 MB = 1 / (1024 * 1024)
-
-
-def _all_threads_switches(pid: int) -> int:
-    """Context switches of every thread (psutil's process figure is the main thread's)."""
-    total = 0
-    for thread in psutil.Process(pid).threads():
-        try:
-            ctx = psutil.Process(thread.id).num_ctx_switches()
-        except psutil.Error:
-            continue
-        total += ctx.voluntary + ctx.involuntary
-    return total
 
 
 def _per_thread_ns(pid: int) -> dict[str, int]:
@@ -90,21 +78,9 @@ class Phase:
 
 
 def measure(pids: dict[str, int]) -> Phase:
-    cpu0 = {name: thread_cpu_ns(pid) for name, pid in pids.items()}
-    sw0 = {name: _all_threads_switches(pid) for name, pid in pids.items()}
     threads0 = _per_thread_ns(pids["app"])
-    t0 = last = time.perf_counter()
-    cpu_pct: dict[str, list[float]] = {name: [] for name in pids}
-    wakeups: dict[str, list[float]] = {name: [] for name in pids}
-    for _ in range(WINDOWS):
-        time.sleep(WINDOW_S)
-        now = time.perf_counter()
-        for name, pid in pids.items():
-            cpu, sw = thread_cpu_ns(pid), _all_threads_switches(pid)
-            cpu_pct[name].append((cpu - cpu0[name]) / 1e9 / (now - last) * 100)
-            wakeups[name].append((sw - sw0[name]) / (now - last))
-            cpu0[name], sw0[name] = cpu, sw
-        last = now
+    t0 = time.perf_counter()
+    cpu_pct, wakeups = sample_idle(pids, WINDOWS, WINDOW_S)
     elapsed = time.perf_counter() - t0
     threads1 = _per_thread_ns(pids["app"])
     busiest = sorted(

@@ -8,7 +8,6 @@ the test did, and its app home (a short path: AF_UNIX) removed.
 
 from __future__ import annotations
 
-import hashlib
 import shutil
 import sys
 import tempfile
@@ -24,6 +23,7 @@ from aria2_core.paths import AppPaths
 from aria2_core.task_ops import ActionResult, TaskDetails
 from desktop.controller import Controller
 from desktop.task_controls import REFRESH_HIDDEN_BUSY_MS, REFRESH_VISIBLE_MS
+from support.fixture_files import multi_file_torrent
 from support.http_server import FileServer, PayloadFactory, make_payload, sha256_of
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX paths and signals")
@@ -100,37 +100,6 @@ def wait_row(
     found = by_url(rows_where(qtbot, c, match), url)
     assert found is not None
     return found
-
-
-def _bencode(value: object) -> bytes:
-    if isinstance(value, int):
-        return b"i%de" % value
-    if isinstance(value, str):
-        value = value.encode()
-    if isinstance(value, bytes):
-        return b"%d:%s" % (len(value), value)
-    if isinstance(value, list):
-        return b"l" + b"".join(_bencode(v) for v in value) + b"e"
-    assert isinstance(value, dict)
-    items = sorted((k.encode(), v) for k, v in value.items())
-    return b"d" + b"".join(_bencode(k) + _bencode(v) for k, v in items) + b"e"
-
-
-def multi_file_torrent(path: Path, name: str, sizes: list[int]) -> Path:
-    """A trackerless multi-file torrent (its content never needs to download)."""
-    piece = 16 * 1024
-    total = sum(sizes)
-    meta = {
-        "info": {
-            "name": name,
-            "piece length": piece,
-            "pieces": hashlib.sha1(b"").digest() * -(-total // piece),
-            "files": [{"length": n, "path": [f"f{i}.bin"]} for i, n in enumerate(sizes)],
-        }
-    }
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(_bencode(meta))
-    return path
 
 
 def run(qtbot: Any, start: Callable[[Callable[[ActionResult], None]], object]) -> ActionResult:

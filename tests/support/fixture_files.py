@@ -64,3 +64,20 @@ def write_webseed_torrent(folder: Path, payload: Path, base_url: str) -> Path:
     path = folder / f"{payload.name}.torrent"
     path.write_bytes(_bencode(meta))
     return path
+
+
+def multi_file_torrent(path: Path, name: str, sizes: list[int]) -> Path:
+    """A trackerless multi-file torrent (its content never needs to download)."""
+    piece = 16 * 1024
+    total = sum(sizes)
+    meta = {
+        "info": {
+            "name": name,
+            "piece length": piece,
+            "pieces": hashlib.sha1(b"").digest() * -(-total // piece),
+            "files": [{"length": n, "path": [f"f{i}.bin"]} for i, n in enumerate(sizes)],
+        }
+    }
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(_bencode(meta))
+    return path
