@@ -57,6 +57,10 @@ class LinkJournal:
     def __init__(self, path: Path | str) -> None:
         self.path = Path(path)
         self._lock = threading.Lock()
+        # The pending entries, read from disk once and then kept in step with
+        # every write: the primary (which holds the instance lock) is the only
+        # writer, and it asks for them on every drain and every --status.
+        self._pending: dict[str, JournalEntry] | None = None
 
     # -- writing ------------------------------------------------------------
     def append(
@@ -69,50 +73,58 @@ class LinkJournal:
         """
         if isinstance(items, str) or not items or not all(isinstance(i, str) for i in items):
             raise ValueError("journal items must be a non-empty list of strings")
-        entry_id = uuid.uuid4().hex
-        line = _encode_line(
-            {
-                "id": entry_id,
-                "items": list(items),
-                "options": dict(options or {}),
-                "source": source,
-                "ts": time.time(),
-            }
+        entry = JournalEntry(
+            id=uuid.uuid4().hex,
+            items=tuple(items),
+            options=dict(options or {}),
+            source=source,
+            ts=time.time(),
         )
-        self._append_line(line)
-        return entry_id
+        with self._lock:
+            self._append_line(_encode_line(_entry_record(entry)))
+            if self._pending is not None:
+                self._pending[entry.id] = entry
+        return entry.id
 
     def mark_done(self, entry_id: str) -> None:
         """Record durably that aria2 now holds the entry's links."""
-        self._append_line(_encode_line({"done": entry_id}))
+        with self._lock:
+            self._append_line(_encode_line({"done": entry_id}))
+            if self._pending is not None:
+                self._pending.pop(entry_id, None)
 
     def _append_line(self, line: bytes) -> None:
-        with self._lock:
-            created = not self.path.exists()
-            flags = os.O_RDWR | os.O_APPEND | os.O_CREAT | getattr(os, "O_BINARY", 0)
-            fd = os.open(self.path, flags, PRIVATE_MODE)
-            try:
-                if sys.platform != "win32":
-                    os.fchmod(fd, PRIVATE_MODE)
-                # A crash may have torn the last line. Without this newline the
-                # new entry would be glued onto the torn one and lost with it.
-                size = os.fstat(fd).st_size
-                if size:
-                    os.lseek(fd, size - 1, os.SEEK_SET)  # O_APPEND still writes at the end
-                    if os.read(fd, 1) != b"\n":
-                        line = b"\n" + line
-                os.write(fd, line)
-                os.fsync(fd)
-            finally:
-                os.close(fd)
-            if created:
-                fsync_dir(self.path.parent)
+        """Append one line durably; the caller holds ``self._lock``."""
+        created = not self.path.exists()
+        flags = os.O_RDWR | os.O_APPEND | os.O_CREAT | getattr(os, "O_BINARY", 0)
+        fd = os.open(self.path, flags, PRIVATE_MODE)
+        try:
+            if sys.platform != "win32":
+                os.fchmod(fd, PRIVATE_MODE)
+            # A crash may have torn the last line. Without this newline the
+            # new entry would be glued onto the torn one and lost with it.
+            size = os.fstat(fd).st_size
+            if size:
+                os.lseek(fd, size - 1, os.SEEK_SET)  # O_APPEND still writes at the end
+                if os.read(fd, 1) != b"\n":
+                    line = b"\n" + line
+            os.write(fd, line)
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        if created:
+            fsync_dir(self.path.parent)
 
     # -- reading ------------------------------------------------------------
     def pending(self) -> list[JournalEntry]:
         """Entries not marked done, oldest first; broken lines are skipped and logged."""
         with self._lock:
-            return self._read_pending()
+            return list(self._loaded().values())
+
+    def _loaded(self) -> dict[str, JournalEntry]:
+        if self._pending is None:
+            self._pending = {entry.id: entry for entry in self._read_pending()}
+        return self._pending
 
     def _read_pending(self) -> list[JournalEntry]:
         try:
@@ -160,25 +172,24 @@ class LinkJournal:
         old or the new file, never a mix.
         """
         with self._lock:
-            keep = self._read_pending()
+            keep = list(self._loaded().values())
             if not keep and not self.path.exists():
                 return 0
-            self._rewrite(
-                _encode_line(
-                    {
-                        "id": e.id,
-                        "items": list(e.items),
-                        "options": e.options,
-                        "source": e.source,
-                        "ts": e.ts,
-                    }
-                )
-                for e in keep
-            )
+            self._rewrite(_encode_line(_entry_record(e)) for e in keep)
             return len(keep)
 
     def _rewrite(self, lines: Iterable[bytes]) -> None:
         write_atomic(self.path, b"".join(lines))
+
+
+def _entry_record(entry: JournalEntry) -> dict[str, Any]:
+    return {
+        "id": entry.id,
+        "items": list(entry.items),
+        "options": entry.options,
+        "source": entry.source,
+        "ts": entry.ts,
+    }
 
 
 def _entry_from(obj: Any) -> JournalEntry | None:

@@ -144,3 +144,17 @@ def test_non_utf8_file_name_round_trips(journal: LinkJournal) -> None:
     odd = os.fsdecode(b"/data/caf\xe9.torrent")
     journal.append([odd])
     assert LinkJournal(journal.path).pending()[0].items == (odd,)
+
+
+def test_the_in_memory_view_matches_what_a_fresh_reader_sees(tmp_path: Path) -> None:
+    """The journal keeps its pending entries in memory; the disk must agree."""
+    path = tmp_path / "journal.jsonl"
+    journal = LinkJournal(path)
+    first = journal.append(["http://example.org/a"], source="t")
+    assert [e.id for e in journal.pending()] == [first]
+    second = journal.append(["http://example.org/b"], {"pause": "true"}, source="t")
+    journal.mark_done(first)
+    assert journal.pending() == LinkJournal(path).pending()
+    assert [e.id for e in journal.pending()] == [second]
+    journal.compact()
+    assert journal.pending() == LinkJournal(path).pending()
