@@ -64,7 +64,7 @@ def find_verified_orphan(paths: AppPaths) -> psutil.Process | None:
     return proc if is_owned(proc, record) else None
 
 
-def _wait_gone(proc: psutil.Process, timeout_s: float) -> bool:
+def wait_gone(proc: psutil.Process, timeout_s: float) -> bool:
     """True once ``proc`` has exited, a zombie counting as exited.
 
     ``psutil.Process.wait`` cannot reap a process that is not our child, so
@@ -89,13 +89,13 @@ def stop_process(proc: psutil.Process, grace_s: float = 3.0) -> str:
         proc.terminate()
     except psutil.NoSuchProcess:
         return "terminated"
-    if _wait_gone(proc, grace_s):
+    if wait_gone(proc, grace_s):
         return "terminated"
     try:
         proc.kill()
     except psutil.NoSuchProcess:
         return "terminated"
-    if not _wait_gone(proc, grace_s):
+    if not wait_gone(proc, grace_s):
         log.error("aria2c pid %s did not die after SIGKILL", proc.pid)
     return "killed"
 

@@ -13,7 +13,6 @@ import argparse
 import json
 import os
 import sys
-import time
 from collections.abc import Callable
 from typing import Any
 
@@ -121,21 +120,18 @@ def _control(paths: AppPaths, cmd: str) -> int:
 
 
 def _wait_for_exit(pid: int) -> int:
-    """--quit returns once the primary (and so its aria2c) is gone.
-
-    A zombie counts as gone: its parent (a shell, a test) has yet to reap it.
-    """
+    """--quit returns once the primary (and so its aria2c) is gone."""
     import psutil
 
-    deadline = time.monotonic() + QUIT_WAIT_S
-    while pid > 0 and time.monotonic() < deadline:
-        try:
-            if psutil.Process(pid).status() == psutil.STATUS_ZOMBIE:
-                return EXIT_OK
-        except psutil.NoSuchProcess:
-            return EXIT_OK
-        time.sleep(0.02)
+    from aria2_core.orphans import wait_gone
+
     if pid <= 0:
+        return EXIT_OK
+    try:
+        gone = wait_gone(psutil.Process(pid), QUIT_WAIT_S)
+    except psutil.NoSuchProcess:
+        return EXIT_OK
+    if gone:
         return EXIT_OK
     _err(f"{APP_NAME} (pid {pid}) is still shutting down after {QUIT_WAIT_S:.0f} s.")
     return EXIT_ERROR
