@@ -25,10 +25,10 @@ from benchkit import (
     Figure,
     app_home,
     report,
-    sample_idle,
     top_mappings,
     wait_rpc_ready,
 )
+from cpu_sampling import sample_idle
 
 from support.app_process import wait_until
 from support.xserver import XServer

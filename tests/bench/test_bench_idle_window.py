@@ -27,7 +27,8 @@ from pathlib import Path
 
 import psutil
 import pytest
-from benchkit import WM_CLASS, Figure, app_home, report, sample_idle, wait_rpc_ready
+from benchkit import WM_CLASS, Figure, app_home, report, wait_rpc_ready
+from cpu_sampling import sample_idle
 
 from support.app_process import wait_until
 from support.xserver import XServer

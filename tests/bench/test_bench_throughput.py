@@ -52,7 +52,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from benchkit import Figure, ForeignLoad, app_home, report, thread_cpu_ns, wait_rpc_ready
+from benchkit import Figure, app_home, report, thread_cpu_ns, wait_rpc_ready
+from cpu_sampling import ForeignLoad
 
 from aria2_core.config import write_private_file
 from aria2_core.errors import AriaTrayError
