@@ -215,3 +215,27 @@ class GlobalStat:
             # numStopped is capped by --max-download-result; numStoppedTotal is not.
             num_stopped=_int(data, "numStopped"),
         )
+
+
+@dataclass
+class Peer:
+    """One BitTorrent peer, as ``getPeers`` describes it."""
+
+    address: str
+    download_speed: int
+    upload_speed: int
+    seeder: bool
+
+
+@dataclass
+class TaskDetails:
+    """What the details pane shows for one download."""
+
+    gid: str
+    files: list[FileInfo] = field(default_factory=list)
+    uris: list[tuple[str, str]] = field(default_factory=list)  # (uri, status)
+    peers: list[Peer] = field(default_factory=list)
+    num_seeders: int = 0
+    is_torrent: bool = False
+    error_message: str = ""
+    from_history: bool = False

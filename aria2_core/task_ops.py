@@ -17,7 +17,7 @@ from typing import Any
 from .download_files import delete_download_files
 from .errors import RpcError
 from .history import HistoryRecord, HistoryStore, should_record
-from .models import STATUS_KEYS, DownloadInfo, FileInfo
+from .models import STATUS_KEYS, DownloadInfo, Peer, TaskDetails
 from .rpc import POS_CUR, Aria2Client, Call
 
 log = logging.getLogger("aria_tray.tasks")
@@ -297,30 +297,6 @@ def select_file_option(indexes: Iterable[int]) -> str:
     if not chosen:
         raise ValueError("select at least one file")
     return ",".join(str(i) for i in chosen)
-
-
-@dataclass
-class Peer:
-    """One BitTorrent peer, as ``getPeers`` describes it."""
-
-    address: str
-    download_speed: int
-    upload_speed: int
-    seeder: bool
-
-
-@dataclass
-class TaskDetails:
-    """What the details pane shows for one download."""
-
-    gid: str
-    files: list[FileInfo] = field(default_factory=list)
-    uris: list[tuple[str, str]] = field(default_factory=list)  # (uri, status)
-    peers: list[Peer] = field(default_factory=list)
-    num_seeders: int = 0
-    is_torrent: bool = False
-    error_message: str = ""
-    from_history: bool = False
 
 
 def fetch_details(client: Aria2Client, gid: str) -> TaskDetails:

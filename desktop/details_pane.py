@@ -1,6 +1,6 @@
 """The details of the selected download: files, links, peers, and why it failed.
 
-It shows a :class:`~aria2_core.task_ops.TaskDetails` and nothing else; the
+It shows a :class:`~aria2_core.models.TaskDetails` and nothing else; the
 window fetches that through the controller. For a torrent or metalink the
 file list has checkboxes, and "Apply" sends the choice to aria2
 (``select-file``); a refresh never overwrites a choice not yet applied.
@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
 )
 
 from aria2_core.formatting import format_size, format_speed
-from aria2_core.task_ops import TaskDetails
+from aria2_core.models import TaskDetails
 
 
 def _tree(headers: list[str]) -> QTreeWidget:

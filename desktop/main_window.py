@@ -34,8 +34,7 @@ from PySide6.QtWidgets import (
 )
 
 from aria2_core.formatting import format_duration, format_speed
-from aria2_core.models import DownloadInfo, GlobalStat
-from aria2_core.task_ops import TaskDetails
+from aria2_core.models import DownloadInfo, GlobalStat, TaskDetails
 
 from .controller import Controller
 from .details_pane import DetailsPane

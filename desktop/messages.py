@@ -21,7 +21,7 @@ from aria2_core import option_catalog as oc
 from aria2_core.errors import LinkError
 from aria2_core.formatting import DurationUnits
 
-from .engine import EngineState
+from .controller import EngineState
 
 _SCHEME = re.compile(r"^unsupported scheme '(?P<scheme>[^']*)'")
 

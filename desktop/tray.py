@@ -24,9 +24,8 @@ from aria2_core.config import EngineSettings
 from aria2_core.formatting import format_speed
 from aria2_core.models import GlobalStat
 
-from .controller import Controller, Notice
+from .controller import Controller, EngineState, Notice
 from .drop_handling import DropHandler, mime_items
-from .engine import EngineState
 from .messages import engine_state_text
 from .tray_icons import TrayState, state_icon, tray_state
 

@@ -18,9 +18,9 @@ from typing import Any
 import pytest
 
 from aria2_core.config import EngineSettings
-from aria2_core.models import DownloadInfo
+from aria2_core.models import DownloadInfo, TaskDetails
 from aria2_core.paths import AppPaths
-from aria2_core.task_ops import ActionResult, TaskDetails
+from aria2_core.task_ops import ActionResult
 from desktop.controller import Controller
 from desktop.task_controls import REFRESH_HIDDEN_BUSY_MS, REFRESH_VISIBLE_MS
 from support.fixture_files import multi_file_torrent
