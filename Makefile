@@ -47,6 +47,12 @@ dist: $(STAMP)
 test-dist: dist
 	ARIA_TRAY_LAUNCH="$(CURDIR)/dist/AriaTray/AriaTray" $(BIN)/python -m pytest tests/e2e -m "not source_only"
 
+# Windows under Wine (tools/wine/): a private prefix with Windows CPython 3.11 and the
+# project's win_amd64 wheels, cached in ~/.cache/aria-tray-wine (see tools/wine/setup.sh).
+.PHONY: wine-python
+wine-python:
+	tools/wine/setup.sh
+
 clean:
 	rm -rf build dist .pytest_cache .ruff_cache
 

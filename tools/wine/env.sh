@@ -1,0 +1,76 @@
+# shellcheck shell=bash
+# tools/wine/env.sh — source me (bash) after tools/wine/setup.sh has run once.
+#
+# Gives this checkout's private Wine prefix and its Windows CPython:
+#   WINEPREFIX        $ARIA_TRAY_WINE_CACHE/prefix-<hash of this checkout's path>
+#   P:\               this checkout (the project); Y:\ the Windows CPython (Y:\python.exe)
+#   wine_up           start the prefix's wineserver (+ a private Xvfb when $DISPLAY is unusable)
+#   wpy ARGS...       Windows python.exe ARGS, run in P:\ (stdout/stderr piped through cat)
+#   wpyw ARGS...      the same with pythonw.exe (no console)
+#   wrun PROG ARGS... any Windows program, run in P:\
+#   wine_down         stop every Wine process of this prefix, and the Xvfb wine_up started
+# Linux environment variables do not reach Windows processes, except ARIA_TRAY_*, QT_*,
+# PYTEST_* and PYTHON*: a Windows process sees the environment real Windows gives it.
+
+_wine_here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+export WINE_PROJECT=${WINE_PROJECT:-$(cd "$_wine_here/../.." && pwd)}
+export ARIA_TRAY_WINE_CACHE=${ARIA_TRAY_WINE_CACHE:-$HOME/.cache/aria-tray-wine}
+WINEPREFIX=$ARIA_TRAY_WINE_CACHE/prefix-$(printf '%s' "$WINE_PROJECT" | sha256sum | cut -c1-12)
+export WINEPREFIX
+export WINE_STATE=$WINEPREFIX.state # Wine's HOME, logs, the Xvfb wine_up started
+export WINEDEBUG=${WINEDEBUG:--all}
+# No Mono/Gecko installer prompts; no winemenubuilder (it writes .desktop/mime files).
+export WINEDLLOVERRIDES='mscoree,mshtml=;winemenubuilder.exe=d'
+export WPY='Y:\python.exe' WPYW='Y:\pythonw.exe'
+unset _wine_here
+
+# The environment a Wine process starts with: a clean one, plus what the caller set for the
+# app or the tests. Wine's HOME/XDG dirs live in $WINE_STATE, so nothing lands in the real ~.
+_wenv() {
+  local pass=() name
+  while IFS= read -r name; do pass+=("$name=${!name}"); done < <(
+    compgen -e | grep -E '^(ARIA_TRAY_|QT_|PYTEST_|PYTHON)' | grep -v '^ARIA_TRAY_WINE_' || true)
+  env -i PATH=/usr/local/bin:/usr/bin:/bin LANG=C.UTF-8 DISPLAY="${DISPLAY:-}" \
+    HOME="$WINE_STATE/home" WINEPREFIX="$WINEPREFIX" WINEDEBUG="$WINEDEBUG" \
+    WINEDLLOVERRIDES="$WINEDLLOVERRIDES" "${pass[@]}" "$@"
+}
+
+_wine_display_ok() { [ -n "${DISPLAY:-}" ] && xdpyinfo -display "$DISPLAY" >/dev/null 2>&1; }
+
+# A persistent wineserver, started once with its output in a log: a wine command's own
+# stdout pipe then reaches EOF as soon as *it* exits (not when wineserver does).
+wine_up() {
+  mkdir -p "$WINE_STATE/home" "$WINE_STATE/logs"
+  if ! _wine_display_ok; then
+    local n
+    for n in $(seq 60 99); do
+      [ -e "/tmp/.X$n-lock" ] || [ -e "/tmp/.X11-unix/X$n" ] && continue
+      Xvfb ":$n" -screen 0 1280x800x24 -nolisten tcp >"$WINE_STATE/logs/xvfb.log" 2>&1 &
+      echo $! >"$WINE_STATE/xvfb.pid"
+      export DISPLAY=":$n"
+      local _
+      for _ in $(seq 1 50); do _wine_display_ok && break; sleep 0.1; done
+      _wine_display_ok && break
+      kill "$(cat "$WINE_STATE/xvfb.pid")" 2>/dev/null || true
+      rm -f "$WINE_STATE/xvfb.pid"
+    done
+  fi
+  _wenv wineserver -p >>"$WINE_STATE/logs/wineserver.log" 2>&1 || true
+  _wenv wine wineboot >>"$WINE_STATE/logs/wineserver.log" 2>&1
+}
+
+wine_down() {
+  _wenv wineserver -k 2>/dev/null || true
+  _wenv wineserver -w 2>/dev/null || true
+  if [ -f "$WINE_STATE/xvfb.pid" ]; then
+    kill "$(cat "$WINE_STATE/xvfb.pid")" 2>/dev/null || true
+    rm -f "$WINE_STATE/xvfb.pid"
+  fi
+  true
+}
+
+# A Windows python.exe can't write stdout/stderr to a regular Linux file under Wine 8
+# ("init_sys_streams: can't initialize sys standard streams [WinError 6]"): always pipes.
+wrun() { (cd "$WINE_PROJECT" && _wenv wine "$@" 2> >(cat >&2) | cat; exit "${PIPESTATUS[0]}"); }
+wpy() { wrun "$WPY" "$@"; }
+wpyw() { wrun "$WPYW" "$@"; }
