@@ -88,6 +88,9 @@ class Engine(QObject):
         self._job_handle: object | None = None
         self._child_pid: int | None = None  # processId() reads 0 once finished
         self._port_retry = False  # the current start lost its port: retry elsewhere
+        # Bumped by every start() and stop(): a callback queued by an older
+        # start (an orphan check still on the worker) must not launch again.
+        self._generation = 0
 
         self._probe_timer = QTimer(self)
         self._probe_timer.setInterval(PROBE_INTERVAL_MS)
@@ -135,11 +138,13 @@ class Engine(QObject):
         self._error = ""
         self._port_attempts = 0
         self._set_state(EngineState.STARTING)
-        self._tasks.run(
-            lambda: cleanup_orphan(self._paths),
-            on_done=self._after_orphan_check,
-            on_error=self._after_orphan_check,
-        )
+        self._generation += 1
+        generation = self._generation
+
+        def checked(report: object) -> None:
+            self._after_orphan_check(generation, report)
+
+        self._tasks.run(lambda: cleanup_orphan(self._paths), on_done=checked, on_error=checked)
 
     def restart(self) -> None:
         """Start again after a FAILED state (the user asked for it)."""
@@ -148,7 +153,10 @@ class Engine(QObject):
             self._set_state(EngineState.STOPPED)
         self.start()
 
-    def _after_orphan_check(self, report: object) -> None:
+    def _after_orphan_check(self, generation: int, report: object) -> None:
+        if generation != self._generation:
+            log.debug("dropping the orphan check of an abandoned start")
+            return
         if isinstance(report, BaseException):
             log.warning("orphan check failed: %s", report)
         elif getattr(report, "action", "none") != "none":
@@ -159,6 +167,10 @@ class Engine(QObject):
     @Slot()
     def _launch(self) -> None:
         if self._state not in (EngineState.STARTING, EngineState.RESTARTING):
+            return
+        if self._process is not None:
+            # One aria2c per home, always: a launch waits for the last one's end.
+            log.warning("not launching aria2c: the previous one has not finished yet")
             return
         self._set_state(EngineState.STARTING)
         try:
@@ -339,6 +351,7 @@ class Engine(QObject):
             self._on_stopped.append(on_stopped)
         if self._state == EngineState.STOPPING:
             return
+        self._generation += 1  # a pending orphan check of the last start() is void now
         self._probe_timer.stop()
         self._restart_timer.stop()
         process = self._process

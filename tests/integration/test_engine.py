@@ -152,3 +152,38 @@ def test_repeated_failures_stop_retrying(qtbot, make_engine, tmp_path: Path) -> 
     assert len(counter.read_text().splitlines()) == launches
     assert launches <= 15
     assert "not restarting" in engine.error
+
+
+def _aria2c_of(paths: AppPaths) -> list[psutil.Process]:
+    """Live aria2c processes started with this home's conf file."""
+    needle = f"--conf-path={paths.conf_file}"
+    found = []
+    for proc in psutil.process_iter(["cmdline", "status"]):
+        if proc.info["status"] == psutil.STATUS_ZOMBIE:
+            continue
+        if needle in (proc.info["cmdline"] or []) and "setpriv" not in proc.info["cmdline"][0]:
+            found.append(proc)
+    return found
+
+
+def test_settings_applied_while_starting_never_give_two_aria2c(  # type: ignore[no-untyped-def]
+    qtbot, make_engine, paths: AppPaths
+) -> None:
+    """Item 7 of issue 8: start(), then an apply's stop+restart before the first launch."""
+    engine = make_engine()
+    engine.start()  # queues an orphan check; the launch follows it
+    restarted: list[bool] = []
+
+    def start_again() -> None:
+        restarted.append(True)
+        engine.restart()
+
+    engine.stop(start_again)  # what Controller._restart_engine does
+    qtbot.waitUntil(lambda: restarted == [True], timeout=10_000)
+    _wait_state(qtbot, engine, EngineState.READY)
+    most = 0
+    for _ in range(20):  # a stale second launch would show up within this second
+        most = max(most, len(_aria2c_of(paths)))
+        qtbot.wait(50)
+    assert most == 1
+    assert [p.pid for p in _aria2c_of(paths)] == [engine.pid]
