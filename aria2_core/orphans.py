@@ -1,10 +1,14 @@
 """Find and stop the aria2c that a crashed instance of *this app home* left.
 
-A process is ours only when all three agree with the ownership record:
+A process is ours only when all of these agree:
 
 * the pid is alive,
 * its creation time equals the recorded one (so a reused pid is not ours),
-* its command line carries our exact ``--conf-path=…`` argument.
+* the record names *this* home's conf file (a copied home carries the
+  original's record, which names the original's live aria2c),
+* its command line carries that exact ``--conf-path=…`` argument,
+* it runs as the current user (root never stops a user's aria2c, and a
+  user is never shown another user's AccessDenied).
 
 Anything else, the user's own aria2c on port 6800 or another app's, is never
 touched. There is deliberately no "kill every aria2c" anywhere in Aria Tray.
@@ -13,6 +17,8 @@ touched. There is deliberately no "kill every aria2c" anywhere in Aria Tray.
 from __future__ import annotations
 
 import logging
+import os
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,12 +40,32 @@ class OrphanReport:
     """What a cleanup found and did, in words a person can read."""
 
     pid: int | None
-    action: str  # "killed", "terminated", "none", "stale-record"
+    action: str  # "killed", "terminated", "denied", "none", "stale-record"
     detail: str
 
 
-def is_owned(proc: psutil.Process, record: OwnershipRecord) -> bool:
-    """True when ``proc`` is, beyond doubt, the aria2c that ``record`` describes."""
+def _same_path(a: str | Path, b: str | Path) -> bool:
+    return os.path.normcase(os.path.abspath(a)) == os.path.normcase(os.path.abspath(b))
+
+
+def runs_as_current_user(proc: psutil.Process) -> bool:
+    """True when ``proc`` runs as us: the effective uid on POSIX, the account on Windows.
+
+    On Windows an unreadable account (another user's process, or Wine, which
+    lacks the call) counts as not ours.
+    """
+    if sys.platform == "win32":
+        try:
+            return bool(proc.username() == psutil.Process().username())
+        except psutil.Error:
+            return False
+    return bool(proc.uids().effective == os.geteuid())
+
+
+def is_owned(proc: psutil.Process, record: OwnershipRecord, paths: AppPaths) -> bool:
+    """True when ``proc`` is, beyond doubt, the aria2c that ``record`` in ``paths`` describes."""
+    if not _same_path(record.conf_path, paths.conf_file):
+        return False  # a record copied from another home names that home's aria2c
     try:
         if proc.pid != record.pid:
             return False
@@ -47,7 +73,9 @@ def is_owned(proc: psutil.Process, record: OwnershipRecord) -> bool:
             return False
         if proc.status() == psutil.STATUS_ZOMBIE:
             return False
-        return conf_path_argument(Path(record.conf_path)) in proc.cmdline()
+        if not runs_as_current_user(proc):
+            return False
+        return conf_path_argument(paths.conf_file) in proc.cmdline()
     except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
         return False
 
@@ -61,7 +89,7 @@ def find_verified_orphan(paths: AppPaths) -> psutil.Process | None:
         proc = psutil.Process(record.pid)
     except psutil.NoSuchProcess:
         return None
-    return proc if is_owned(proc, record) else None
+    return proc if is_owned(proc, record, paths) else None
 
 
 def wait_gone(proc: psutil.Process, timeout_s: float) -> bool:
@@ -84,17 +112,27 @@ def wait_gone(proc: psutil.Process, timeout_s: float) -> bool:
 
 
 def stop_process(proc: psutil.Process, grace_s: float = 3.0) -> str:
-    """SIGTERM first (aria2c then saves its session), SIGKILL if it lingers."""
+    """SIGTERM first (aria2c then saves its session), SIGKILL if it lingers.
+
+    Returns "terminated", "killed", or "denied" when the system refused
+    (a process we may not signal is left alone, with a log line, not a traceback).
+    """
     try:
         proc.terminate()
     except psutil.NoSuchProcess:
         return "terminated"
+    except psutil.AccessDenied:
+        log.warning("not allowed to stop pid %s; leaving it alone", proc.pid)
+        return "denied"
     if wait_gone(proc, grace_s):
         return "terminated"
     try:
         proc.kill()
     except psutil.NoSuchProcess:
         return "terminated"
+    except psutil.AccessDenied:
+        log.warning("not allowed to kill pid %s; leaving it alone", proc.pid)
+        return "denied"
     if not wait_gone(proc, grace_s):
         log.error("aria2c pid %s did not die after SIGKILL", proc.pid)
     return "killed"
@@ -118,6 +156,9 @@ def cleanup_orphan(paths: AppPaths) -> OrphanReport:
             f"the recorded aria2c (pid {record.pid}) is gone or is not ours; record cleared",
         )
     action = stop_process(proc)
+    if action == "denied":
+        detail = f"orphaned aria2c pid {record.pid} could not be stopped: access denied"
+        return OrphanReport(record.pid, action, detail)
     clear_record(paths, only_pid=record.pid)
     log.info("stopped orphaned aria2c pid %s (%s)", record.pid, action)
     return OrphanReport(record.pid, action, f"orphaned aria2c pid {record.pid} {action}")

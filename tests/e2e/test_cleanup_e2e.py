@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import shutil
 import subprocess
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -157,3 +158,42 @@ def test_cleanup_refuses_while_a_primary_runs(app_home: AppHome) -> None:
     assert aria2c_pids(app_home) == {status["aria2c_pid"]}
     assert primary.poll() is None
     assert app_home.wait_ready()["aria2c_pid"] == status["aria2c_pid"]
+
+
+@pytest.fixture
+def copied_home(app_home: AppHome) -> Iterator[AppHome]:
+    """A second app home, filled later by ``cp -a`` of ``app_home``; cleaned up by pid."""
+    copy = AppHome.create()
+    shutil.rmtree(copy.home)
+    try:
+        yield copy
+    finally:
+        if copy.app_processes():
+            try:
+                copy.run("--quit", timeout=20)
+            except Exception:
+                pass
+        copy.kill_everything()
+        shutil.rmtree(copy.home, ignore_errors=True)
+
+
+@pytest.mark.parametrize("how", ["--cleanup", "start"])
+def test_a_copy_of_the_home_never_stops_the_originals_aria2c(
+    app_home: AppHome, copied_home: AppHome, how: str
+) -> None:
+    """Item 8 of issue 8: ``cp -a home copy; ARIA_TRAY_HOME=copy main.py --cleanup``."""
+    primary, status = start_primary(app_home)
+    subprocess.run(["cp", "-a", str(app_home.home), str(copied_home.home)], check=True)
+    copied_home.download_dir = copied_home.home / "dl"
+
+    if how == "--cleanup":
+        result = copied_home.run("--cleanup")
+        assert result.returncode == 0, result.stderr
+        assert "Traceback" not in result.stderr
+    else:
+        start_primary(copied_home)
+        assert len(copied_home.aria2c_processes()) == 1
+
+    assert aria2c_pids(app_home) == {status["aria2c_pid"]}
+    assert app_home.wait_ready()["aria2c_pid"] == status["aria2c_pid"]
+    assert primary.poll() is None

@@ -7,7 +7,10 @@ one of those checks and must survive ``cleanup_orphan``.
 
 from __future__ import annotations
 
+import os
+import shutil
 import subprocess
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,7 +22,8 @@ from aria2_core.config import EngineSettings, build_launch
 from aria2_core.orphans import cleanup_orphan, find_verified_orphan, is_owned
 from aria2_core.ownership import OwnershipRecord, read_record, write_record
 from aria2_core.paths import AppPaths
-from aria2_core.ports import pick_free_port
+from aria2_core.ports import pick_free_port, pid_listens_on
+from support.app_process import wait_until
 
 
 @pytest.fixture
@@ -85,7 +89,7 @@ def test_mismatching_record_protects_the_process(
     paths = AppPaths.for_home(tmp_path / "home")
     decoy = _start(paths, started)
     _record_for(decoy, paths, **change)
-    assert not is_owned(psutil.Process(decoy.pid), read_record(paths))  # type: ignore[arg-type]
+    assert not is_owned(psutil.Process(decoy.pid), read_record(paths), paths)  # type: ignore[arg-type]
     report = cleanup_orphan(paths)
     assert report.action == "stale-record"
     assert decoy.poll() is None
@@ -112,3 +116,56 @@ def test_no_record_means_nothing_to_do(tmp_path: Path) -> None:
     report = cleanup_orphan(paths)
     assert report.action == "none"
     assert report.pid is None
+
+
+def test_record_naming_another_homes_conf_is_not_ours(
+    tmp_path: Path, started: list[subprocess.Popen[bytes]]
+) -> None:
+    """Item 8 of issue 8: a copied home's record names the original's live aria2c."""
+    original = AppPaths.for_home(tmp_path / "original")
+    copy = AppPaths.for_home(tmp_path / "copy")
+    live = _start(original, started)
+    copy.ensure()
+    # What `cp -a original copy` carries over: a record of the original's aria2c.
+    _record_for(live, copy, conf_path=str(original.conf_file))
+    assert find_verified_orphan(copy) is None
+    report = cleanup_orphan(copy)
+    assert report.action == "stale-record"
+    assert live.poll() is None
+
+
+NOBODY = 65534
+
+
+@pytest.mark.skipif(
+    not hasattr(os, "geteuid") or os.geteuid() != 0 or not shutil.which("setpriv"),
+    reason="needs root to start a process as another user",
+)
+def test_another_users_aria2c_is_never_touched(
+    started: list[subprocess.Popen[bytes]],
+) -> None:
+    """Item 8 of issue 8: same conf path, pid and create time, but another user's process."""
+    home = Path(tempfile.mkdtemp(prefix="at-orph-"))
+    try:
+        home.chmod(0o755)
+        paths = AppPaths.for_home(home)
+        paths.ensure()
+        for folder in (home, paths.engine_dir):
+            folder.chmod(0o755)  # the other user's aria2c must read the conf file
+        port = pick_free_port()
+        paths.conf_file.write_text(f"enable-rpc=true\nrpc-listen-port={port}\n")
+        paths.conf_file.chmod(0o644)
+        user = ["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups"]
+        theirs = subprocess.Popen(
+            [*user, str(find_aria2c()), f"--conf-path={paths.conf_file}", f"--dir={home}"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        started.append(theirs)
+        wait_until(lambda: pid_listens_on(theirs.pid, port), 10)
+        _record_for(theirs, paths)
+        assert find_verified_orphan(paths) is None
+        cleanup_orphan(paths)
+        assert theirs.poll() is None
+    finally:
+        shutil.rmtree(home, ignore_errors=True)
