@@ -17,8 +17,10 @@ The sources differ in shape, hence one helper each:
 from __future__ import annotations
 
 import enum
+import ntpath
 import os
 import re
+import sys
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
@@ -27,16 +29,55 @@ from urllib.parse import parse_qsl, urlsplit
 from .errors import LinkError
 
 
-def url2pathname(path: str) -> str:
-    """``urllib.request.url2pathname``, imported only when a file:// URL shows up.
+def url2pathname(path: str, windows: bool = sys.platform == "win32") -> str:
+    """The path part of a ``file:`` URL as a path of the given flavour.
 
-    ``urllib.request`` costs 30-50 ms of start-up (it pulls in http.client,
-    email and ssl), and every launch, including a forwarding one, imports
-    this module.
+    What ``urllib.request.url2pathname`` does, without importing
+    ``urllib.request``: it costs 30-50 ms of start-up (http.client, email,
+    ssl), and every launch, including a forwarding one, imports this module.
+    ``nturl2path`` (what ``urllib.request`` uses on Windows) is pure Python,
+    so the Windows flavour can be tested on any platform.
     """
-    from urllib.request import url2pathname as convert
+    if windows:
+        from nturl2path import url2pathname as nt_convert
 
-    return convert(path)
+        return nt_convert(path)
+    from urllib.parse import unquote
+
+    return unquote(path)  # urllib.request.url2pathname on POSIX
+
+
+# A UNC server name: a NetBIOS or DNS name, or an IPv4 address. Anything else
+# in a file:// URL's authority (user info, a port, brackets) is not a share.
+_UNC_HOST_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._$-]*$")
+# "file://C:/x" (a drive where the host goes): a common hand-built mistake.
+_DRIVE_HOST_RE = re.compile(r"^[A-Za-z][:|]$")
+
+
+def file_url_to_path(url: str, windows: bool = sys.platform == "win32") -> str | None:
+    r"""The path a ``file:`` URL names, or None when it is on a host we cannot open.
+
+    ``file:///path`` and ``file://localhost/path`` are local everywhere. On
+    Windows a URL with a host is a network share: Explorer and Qt
+    (``QUrl.fromLocalFile(r"\\nas\share\a.torrent")``) write the UNC path
+    ``\\nas\share\a.torrent`` as ``file://nas/share/a.torrent``, and
+    ``file:////nas/share/a.torrent`` is the same path in the older spelling.
+    Elsewhere another host cannot be reached by path, so None.
+    """
+    parts = urlsplit(url)
+    host = parts.netloc
+    if host.lower() in ("", "localhost"):
+        return url2pathname(parts.path, windows)
+    if not windows:
+        return None
+    if _DRIVE_HOST_RE.match(host):
+        return url2pathname(f"/{host}{parts.path}", windows)
+    if not _UNC_HOST_RE.match(host):
+        return None
+    share_path = url2pathname(parts.path, windows)
+    if not share_path.startswith("\\\\"):
+        share_path = ntpath.join("\\\\" + host, share_path.lstrip("\\"))
+    return share_path
 
 
 URL_SCHEMES = ("http", "https", "ftp", "sftp")
@@ -180,10 +221,10 @@ def _parse_magnet(source: str, text: str) -> Link:
 
 
 def _file_url_to_path(source: str, text: str) -> str:
-    parts = urlsplit(text)
-    if parts.netloc not in ("", "localhost"):
+    path = file_url_to_path(text)
+    if path is None:
         raise LinkError(source, REASON_FILE_HOST)
-    return url2pathname(parts.path)
+    return path
 
 
 def _absolute(path: str, cwd: str | None) -> str:
@@ -289,9 +330,7 @@ def parse_uri_list(text: str) -> list[str]:
         if not line or line.startswith("#"):
             continue
         if line[:5].lower() == "file:":
-            parts = urlsplit(line)
-            # A file on another host stays a URL, for parse_link to reject by name.
-            if parts.netloc in ("", "localhost"):
-                line = url2pathname(parts.path)
+            # A file on a host we cannot open stays a URL, for parse_link to reject by name.
+            line = file_url_to_path(line) or line
         items.append(line)
     return _unique(items)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import pytest
@@ -171,10 +172,6 @@ def test_file_urls_become_paths(files: Path) -> None:
     assert parse_link("file://localhost" + path.as_uri()[len("file://") :]) == expected
 
 
-def test_file_url_on_another_host_is_rejected(files: Path) -> None:
-    assert reason_of(f"file://otherhost{files}/a.torrent") == links.REASON_FILE_HOST
-
-
 @pytest.mark.parametrize(
     ("name", "reason"),
     [
@@ -336,7 +333,8 @@ def test_parse_uri_list_follows_rfc_2483(files: Path) -> None:
         str(path),
         "http://example.com/a%20b",
         str(files / "a.torrent"),
-        "file://otherhost/x.torrent",
+        # a network share on Windows; elsewhere kept as dropped (see test_file_urls.py)
+        r"\\otherhost\x.torrent" if sys.platform == "win32" else "file://otherhost/x.torrent",
     ]
 
 
