@@ -102,6 +102,8 @@ def user_options(settings: EngineSettings) -> dict[str, str]:
         options["user-agent"] = settings.user_agent
     if settings.all_proxy:
         options["all-proxy"] = settings.all_proxy
+    for key, value in options.items():
+        check_value(key, value)
     return options
 
 
@@ -121,6 +123,25 @@ def new_secret() -> str:
     return secrets.token_urlsafe(32)
 
 
+def has_control_character(text: str) -> bool:
+    """True for any C0 control character (newline, tab, escape, NUL, ...) or DEL.
+
+    A conf file (and aria2's session file) is one ``key=value`` per line, so a
+    newline in a value would start a line of its own choosing, such as a
+    download hook. No aria2 option value needs any of these characters.
+    """
+    return any(ord(c) < 0x20 or ord(c) == 0x7F for c in text)
+
+
+def check_value(key: str, value: str) -> None:
+    """Raise ``ConfigError`` unless ``value`` is safe to write as ``key=value``."""
+    if has_control_character(value):
+        raise ConfigError(
+            f"The value of '{key}' contains a control character (such as a line break); "
+            "remove it and try again."
+        )
+
+
 def validate_extra_options(options: Mapping[str, str]) -> dict[str, str]:
     """Normalise user-supplied aria2c options; reject the ones we own.
 
@@ -131,10 +152,11 @@ def validate_extra_options(options: Mapping[str, str]) -> dict[str, str]:
     for raw_key, raw_value in options.items():
         key = str(raw_key).strip().lstrip("-")
         value = str(raw_value).strip()
+        if has_control_character(key):
+            raise ConfigError(f"The option name {key!r} contains a control character.")
         if not key or any(c.isspace() or c == "=" for c in key):
             raise ConfigError(f"'{raw_key}' is not an aria2c option name.")
-        if "\n" in value or "\r" in value:
-            raise ConfigError(f"The value of '{key}' must fit on one line.")
+        check_value(key, value)
         if key in FORBIDDEN_OPTIONS:
             raise ConfigError(
                 f"'{key}' cannot be set: Aria Tray manages it to keep RPC private "
@@ -144,7 +166,9 @@ def validate_extra_options(options: Mapping[str, str]) -> dict[str, str]:
     return clean
 
 
-def _conf_lines(paths: AppPaths, settings: EngineSettings, port: int, secret: str) -> list[str]:
+def _conf_options(
+    paths: AppPaths, settings: EngineSettings, port: int, secret: str
+) -> dict[str, str]:
     extra = validate_extra_options(settings.extra_options)
     options: dict[str, str] = {
         **user_options(settings),
@@ -160,24 +184,61 @@ def _conf_lines(paths: AppPaths, settings: EngineSettings, port: int, secret: st
     }
     options.update(extra)
     # Ours last, so nothing above can override them.
-    options.update(
-        {
-            "daemon": "false",
-            "enable-rpc": "true",
-            "rpc-listen-all": "false",
-            "rpc-allow-origin-all": "false",
-            "rpc-listen-port": str(port),
-            "rpc-secret": secret,
-            "input-file": str(paths.session_file),
-            "save-session": str(paths.session_file),
-            "save-session-interval": str(SESSION_SAVE_INTERVAL_S),
-        }
-    )
-    header = [
-        "# Written by Aria Tray for one run of aria2c; rewritten at every start.",
-        "# It holds the RPC secret: keep it private (mode 0600).",
-    ]
-    return header + [f"{key}={value}" for key, value in options.items()]
+    options.update(_owned_options(paths, port, secret))
+    for key, value in options.items():
+        check_value(key, value)
+    return options
+
+
+def _owned_options(paths: AppPaths, port: int, secret: str) -> dict[str, str]:
+    """The options that keep RPC private and aria2c ours (``FORBIDDEN_OPTIONS`` to users)."""
+    return {
+        "daemon": "false",
+        "enable-rpc": "true",
+        "rpc-listen-all": "false",
+        "rpc-allow-origin-all": "false",
+        "rpc-listen-port": str(port),
+        "rpc-secret": secret,
+        "input-file": str(paths.session_file),
+        "save-session": str(paths.session_file),
+        "save-session-interval": str(SESSION_SAVE_INTERVAL_S),
+    }
+
+
+_CONF_HEADER = [
+    "# Written by Aria Tray for one run of aria2c; rewritten at every start.",
+    "# It holds the RPC secret: keep it private (mode 0600).",
+]
+
+
+def render_conf(paths: AppPaths, settings: EngineSettings, port: int, secret: str) -> str:
+    """The conf file's text, checked after rendering (see :func:`check_rendered`)."""
+    options = _conf_options(paths, settings, port, secret)
+    text = "\n".join(_CONF_HEADER + [f"{key}={value}" for key, value in options.items()]) + "\n"
+    check_rendered(text, options, _owned_options(paths, port, secret))
+    return text
+
+
+def check_rendered(text: str, options: Mapping[str, str], owned: Mapping[str, str]) -> None:
+    """Read the rendered conf back the way aria2c will, and compare with ``options``.
+
+    The last line of defence: whatever slipped past the checks above, the
+    file must say exactly what we meant, one line per option, and every
+    forbidden option in it must be one we set (``owned``), with our value.
+    """
+    seen: dict[str, str] = {}
+    for line in text.replace("\r", "\n").split("\n"):
+        if not line or line.startswith("#"):
+            continue
+        key, sep, value = line.partition("=")
+        if not sep or key in seen:
+            raise ConfigError(f"aria2.conf would hold an unexpected line: {line[:80]!r}")
+        seen[key] = value
+    if seen != dict(options):
+        raise ConfigError("aria2.conf would not say what the settings say; not starting aria2c.")
+    for key in FORBIDDEN_OPTIONS & seen.keys():
+        if owned.get(key) != seen[key]:
+            raise ConfigError(f"aria2.conf would set '{key}', which Aria Tray manages.")
 
 
 def write_private_file(path: Path, text: str) -> None:
@@ -203,7 +264,7 @@ def build_launch(
     """Write the private config and return how to start aria2c with it."""
     secret = secret or new_secret()
     ensure_session_file(paths)
-    conf_text = "\n".join(_conf_lines(paths, settings, port, secret)) + "\n"
+    conf_text = render_conf(paths, settings, port, secret)
     write_private_file(paths.conf_file, conf_text)
     arguments = [
         conf_path_argument(paths.conf_file),

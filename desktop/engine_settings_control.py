@@ -30,6 +30,7 @@ from PySide6.QtCore import QTimer
 
 from aria2_core.binary import find_aria2c
 from aria2_core.config import EngineSettings
+from aria2_core.errors import ConfigError
 from aria2_core.live_options import RestartReason, plan_change
 from aria2_core.option_catalog import default_cache_file, known_options
 
@@ -72,7 +73,10 @@ class EngineSettingsControl:
 
     def restart_reasons(self, new: EngineSettings) -> list[RestartReason]:
         """Why applying ``new`` would restart aria2c; empty when it can go live."""
-        return plan_change(self._settings, new).restart
+        try:
+            return plan_change(self._settings, new).restart
+        except ConfigError:  # apply_engine_settings reports it
+            return []
 
     # -- applying -----------------------------------------------------------
     def apply_engine_settings(
@@ -84,7 +88,11 @@ class EngineSettingsControl:
         thread once aria2 took the live options (or the restart began).
         """
         old = self._settings
-        change = plan_change(old, new)
+        try:
+            change = plan_change(old, new)
+        except ConfigError as exc:  # a value that cannot be written safely: keep the old
+            _later(on_done, [str(exc)])
+            return False
         self._use_settings(new)
         if change.needs_restart:
             log.info("settings need an aria2c restart: %s", change.restart)

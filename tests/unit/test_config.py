@@ -13,6 +13,7 @@ from aria2_core.config import (
     FORBIDDEN_OPTIONS,
     EngineSettings,
     build_launch,
+    check_rendered,
     validate_extra_options,
 )
 from aria2_core.errors import ConfigError
@@ -92,3 +93,26 @@ def test_extra_options_are_written_and_cannot_override_ours(paths: AppPaths) -> 
 def test_malformed_extra_options_are_rejected(bad: dict[str, str]) -> None:
     with pytest.raises(ConfigError):
         validate_extra_options(bad)
+
+
+def test_rendered_conf_is_read_back_and_forbidden_options_must_be_ours() -> None:
+    owned = {"rpc-listen-all": "false"}
+    options = {"split": "4", **owned}
+    check_rendered("split=4\nrpc-listen-all=false\n", options, owned)
+    with pytest.raises(ConfigError, match="unexpected line"):
+        check_rendered("split=4\nrpc-listen-all=true\nrpc-listen-all=false\n", options, owned)
+    with pytest.raises(ConfigError, match="rpc-listen-all"):
+        check_rendered(
+            "split=4\nrpc-listen-all=true\n", {"split": "4", "rpc-listen-all": "true"}, owned
+        )
+    with pytest.raises(ConfigError, match="not say what the settings say"):
+        check_rendered("split=4\r\non-download-complete=/x.sh\n", {"split": "4"}, {})
+
+
+@pytest.mark.parametrize(
+    "value", ["ua\non-download-complete=/x.sh", "a\rb", "a\tb", "a\x00b", "a\x7fb"]
+)
+def test_control_characters_in_typed_settings_are_refused(paths: AppPaths, value: str) -> None:
+    with pytest.raises(ConfigError, match="control character"):
+        build_launch(Path("/bin/aria2c"), paths, EngineSettings(user_agent=value), 1, 1)
+    assert not paths.conf_file.exists()
