@@ -34,6 +34,7 @@ class TaskLists:
     waiting: list[DownloadInfo] = field(default_factory=list)
     stopped: list[DownloadInfo] = field(default_factory=list)  # not (yet) in the history
     recorded: list[DownloadInfo] = field(default_factory=list)  # just moved to the history
+    problem: str = ""  # why finished downloads could not move to the history ("" if they did)
 
     @property
     def live(self) -> list[DownloadInfo]:
@@ -95,11 +96,19 @@ def sweep_stopped(client: Aria2Client, lists: TaskLists, history: HistoryStore) 
     in between shows a download twice at worst, never loses it. A download
     the history does not keep (a removed one, a magnet's metadata step) is
     simply forgotten. The session is saved afterwards, or aria2 would retry
-    a forgotten failed download at its next start.
+    a forgotten failed download at its next start. A history that can't be
+    written leaves everything in aria2 and says why in ``lists.problem``.
     """
     keep = [info for info in lists.stopped if should_record(info)]
     if keep:
-        history.merge(HistoryRecord.from_download(info) for info in keep)
+        try:
+            history.merge(HistoryRecord.from_download(info) for info in keep)
+        except OSError as exc:
+            # Keep them in aria2 (shown as live rows) until the history can be
+            # written: the list goes on and nothing is forgotten.
+            log.error("cannot write the history %s", history.path, exc_info=True)
+            lists.problem = f"cannot write {history.path}: {exc.strerror or exc}"
+            return
     if not lists.stopped:
         return
     answers = client.multicall(

@@ -91,9 +91,14 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(self._make_center())
         self.speed_label = QLabel()
         self.statusBar().addPermanentWidget(self.speed_label)
+        self.list_problem_label = QLabel()
+        self.list_problem_label.setStyleSheet("color: #b00020;")
+        self.list_problem_label.hide()
+        self.statusBar().addWidget(self.list_problem_label, 1)
 
         controller.downloads_refreshed.connect(self._on_refreshed)
         controller.stats_changed.connect(self._on_stats)
+        controller.list_problem.connect(self._on_list_problem)
         self._on_refreshed(controller.downloads())
         self._on_stats(controller.stats)
 
@@ -243,6 +248,16 @@ class MainWindow(QMainWindow):
                 self._fetch_details(gid)
 
     @Slot(object)
+    def _on_list_problem(self, problem: str) -> None:
+        """Say why the list may be out of date; hidden again once a refresh works."""
+        if problem:
+            self.list_problem_label.setText(
+                self.tr("The download list can't be updated: {problem}. Retrying…").format(
+                    problem=problem
+                )
+            )
+        self.list_problem_label.setVisible(bool(problem))
+
     def _on_stats(self, stats: GlobalStat) -> None:
         self.speed_label.setText(
             self.tr("↓ {down}  ↑ {up}").format(

@@ -23,6 +23,7 @@ aria2 is asked to forget them, so they survive restarts.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -52,6 +53,9 @@ if TYPE_CHECKING:
     from .tasks import TaskRunner
 
 
+log = logging.getLogger("aria_tray.controller")
+
+
 @dataclass
 class _Refresh:
     """What one background refresh hands to the GUI thread."""
@@ -60,10 +64,12 @@ class _Refresh:
     by_gid: dict[str, DownloadInfo]
     busy: bool
     finished: list[DownloadInfo]
+    problem: str = ""
 
 
 REFRESH_VISIBLE_MS = 1000
 REFRESH_HIDDEN_BUSY_MS = 5000
+PROBLEM_RETRY_MS = 5000  # while the list can't be refreshed, look again this often
 
 
 class TaskControls(TaskActions):
@@ -74,6 +80,8 @@ class TaskControls(TaskActions):
     # passes the same list.
     downloads_refreshed = Signal(object)  # live rows (aria2's order), then history rows
     downloads_finished = Signal(object)  # downloads that just completed or failed
+    # Why the list can't be kept up to date ("" once it can again): the window shows it.
+    list_problem = Signal(str)
 
     if TYPE_CHECKING:
         engine: Engine
@@ -97,6 +105,11 @@ class TaskControls(TaskActions):
         self._worker_rows: dict[str, DownloadInfo] = {}  # touched by the RPC worker only
         self._refresh_timer = QTimer(self)
         self._refresh_timer.timeout.connect(self.refresh_downloads)
+        self._list_problem = ""
+        self._problem_retry = QTimer(self)
+        self._problem_retry.setSingleShot(True)
+        self._problem_retry.setInterval(PROBLEM_RETRY_MS)
+        self._problem_retry.timeout.connect(self.refresh_downloads)
         self.engine.state_changed.connect(self._tasks_engine_state)
         self.engine.ready.connect(self.refresh_downloads)
         self.stats_changed.connect(self._tasks_stats)
@@ -151,12 +164,13 @@ class TaskControls(TaskActions):
             self._worker_rows = share_unchanged(live, self._worker_rows)  # worker-only state
             rows = live + [r for r in history.downloads() if r.gid not in self._worker_rows]
             by_gid = {r.gid: r for r in rows}  # built here: 10,000 rows cost the GUI nothing
-            return _Refresh(rows, by_gid, bool(lists.active), lists.recorded)
+            return _Refresh(rows, by_gid, bool(lists.active), lists.recorded, lists.problem)
 
         self.tasks.run(work, on_done=self._got_rows, on_error=self._refresh_failed)
 
     def _got_rows(self, outcome: _Refresh) -> None:
         self._refreshing = False
+        self._set_list_problem(outcome.problem)
         self._publish(outcome.rows, outcome.busy, outcome.finished, outcome.by_gid)
         if self._refresh_again:
             self._refresh_again = False
@@ -165,7 +179,21 @@ class TaskControls(TaskActions):
     def _refresh_failed(self, exc: BaseException) -> None:
         self._refreshing = False
         self._refresh_again = False
+        if self.engine.client is not None:  # not just the engine going away under us
+            log.error("refreshing the download list failed", exc_info=exc)
+            self._set_list_problem(str(exc) or type(exc).__name__)
         self._reschedule()
+
+    def _set_list_problem(self, problem: str) -> None:
+        """Tell the window once per change, so a lasting problem is not repeated."""
+        if problem != self._list_problem:
+            self._list_problem = problem
+            self.list_problem.emit(problem)
+        if problem:
+            # Try again even while hidden and idle: the cause may go away.
+            self._problem_retry.start()
+        else:
+            self._problem_retry.stop()
 
     def _publish(
         self,
@@ -187,6 +215,7 @@ class TaskControls(TaskActions):
         timer = self._refresh_timer
         if self._stopping or self.engine.client is None:
             timer.stop()
+            self._problem_retry.stop()
             return
         if self._window_visible:
             interval = REFRESH_VISIBLE_MS

@@ -58,7 +58,7 @@ class TaskRunner(QObject):
                 if on_error is not None:
                     on_error(exc)
                 else:
-                    log.warning("background task failed: %s", exc)
+                    log.error("background task failed: %s", exc, exc_info=exc)
             elif on_done is not None:
                 on_done(future.result())
         except Exception:

@@ -343,7 +343,7 @@
         <translation>正在获取元数据</translation>
     </message>
     <message>
-        <location filename="../../desktop/download_model.py" line="+124"/>
+        <location filename="../../desktop/download_model.py" line="+116"/>
         <source>Name</source>
         <translation>名称</translation>
     </message>
@@ -452,7 +452,7 @@
 <context>
     <name>MainWindow</name>
     <message>
-        <location filename="../../desktop/main_window.py" line="+61"/>
+        <location filename="../../desktop/main_window.py" line="+60"/>
         <source>Aria Tray</source>
         <translation>Aria Tray</translation>
     </message>
@@ -462,7 +462,7 @@
         <translation>搜索名称和链接…</translation>
     </message>
     <message>
-        <location line="+50"/>
+        <location line="+55"/>
         <source>Fetching metadata</source>
         <translation>正在获取元数据</translation>
     </message>
@@ -502,7 +502,12 @@
         <translation>失败 ({count})</translation>
     </message>
     <message>
-        <location line="+18"/>
+        <location line="+20"/>
+        <source>The download list can&apos;t be updated: {problem}. Retrying…</source>
+        <translation>无法更新下载列表：{problem}。正在重试…</translation>
+    </message>
+    <message>
+        <location line="+8"/>
         <source>↓ {down}  ↑ {up}</source>
         <translation>↓ {down}  ↑ {up}</translation>
     </message>
@@ -1077,7 +1082,7 @@ min-split-size=4M</translation>
 <context>
     <name>Tray</name>
     <message>
-        <location filename="../../desktop/tray.py" line="+44"/>
+        <location filename="../../desktop/tray.py" line="+43"/>
         <source>Show/Hide</source>
         <translation>显示/隐藏</translation>
     </message>

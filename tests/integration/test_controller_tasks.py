@@ -309,3 +309,41 @@ def test_refresh_pace_follows_the_window_and_stops_when_hidden_and_idle(
     qtbot.waitUntil(lambda: len(c.history) == 1, timeout=WAIT_MS)
     qtbot.waitUntil(lambda: c.refresh_interval_ms() is None, timeout=WAIT_MS)
     qtbot.waitUntil(lambda: not c._poll_timer.isActive(), timeout=WAIT_MS)
+
+
+# -- errors on the worker ------------------------------------------------------------
+def test_unwritable_history_neither_freezes_the_list_nor_loses_a_download(
+    qtbot: Any, world: World, payload_factory: PayloadFactory, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A history that can't be written is reported (with its traceback) and the list goes on.
+
+    The finished download stays in aria2 (so nothing is lost) and shows as a
+    row; once the cause goes away the next refresh moves it into the history
+    and the problem is cleared.
+    """
+    payload = payload_factory("history-blocked.bin", 200_000)
+    c = world.controller()
+    history_file = c.history.path
+    history_file.unlink(missing_ok=True)
+    history_file.mkdir()  # a folder where the file should be: every save fails
+    problems: list[str] = []
+    c.list_problem.connect(problems.append)
+
+    c.submit([payload.url], source="test")
+    info = wait_row(qtbot, c, payload.url, "complete", history=False)
+    assert sha256_of(world.download_dir / payload.name) == payload.sha256
+    qtbot.waitUntil(lambda: bool(problems) and problems[-1] != "", timeout=WAIT_MS)
+    assert str(history_file) in problems[-1]
+    client = c.engine.client
+    assert client is not None
+    kept = client.tell_stopped(0, 10, ["gid"])
+    assert [t["gid"] for t in kept] == [info.gid]  # still in aria2: not lost
+    tracebacks = [r for r in caplog.records if r.name.startswith("aria_tray") and r.exc_info]
+    assert tracebacks, "the failure was logged without its traceback"
+
+    history_file.rmdir()  # the cause goes away
+    c.refresh_downloads()
+    wait_row(qtbot, c, payload.url, "complete", history=True)
+    qtbot.waitUntil(lambda: problems[-1] == "", timeout=WAIT_MS)
+    assert client.tell_stopped(0, 10, ["gid"]) == []
+    assert len(c.history) == 1

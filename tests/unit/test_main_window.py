@@ -174,3 +174,17 @@ def test_tray_show_hide_hook_toggles_the_window(
     assert window.isVisible()
     show_hide.trigger()
     assert not window.isVisible()
+
+
+def test_list_problem_shows_in_the_window_until_it_goes_away(
+    window: MainWindow, controller: Controller
+) -> None:
+    """The controller's list_problem (e.g. history not writable) is visible, then cleared."""
+    window.show()
+    label = window.list_problem_label
+    assert not label.isVisible()
+    controller.list_problem.emit("cannot write /x/history.json: No space left on device")
+    assert label.isVisible()
+    assert "No space left on device" in label.text()
+    controller.list_problem.emit("")
+    assert not label.isVisible()
