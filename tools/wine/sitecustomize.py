@@ -13,6 +13,7 @@ real Windows (checks ntdll for ``wine_get_version``); ARIA_TRAY_WINE_SHIMS=0 tur
    row of the system table: "does pid P listen on port N" becomes "does anyone".
    Also retries GetExtendedTcpTable when the table grew between psutil's two calls.
 """
+
 import os
 import sys
 
@@ -22,6 +23,7 @@ def _under_wine():
         return False
     try:
         import ctypes
+
         return hasattr(ctypes.WinDLL("ntdll"), "wine_get_version")
     except Exception:
         return False
@@ -30,6 +32,7 @@ def _under_wine():
 def _install():
     import ctypes
     from ctypes import wintypes
+
     try:
         from psutil import _psutil_windows as cext
     except Exception:
@@ -37,8 +40,12 @@ def _install():
     k32 = ctypes.WinDLL("kernel32", use_last_error=True)
     k32.OpenProcess.argtypes = [wintypes.DWORD, wintypes.BOOL, wintypes.DWORD]
     k32.OpenProcess.restype = wintypes.HANDLE
-    k32.QueryFullProcessImageNameW.argtypes = [wintypes.HANDLE, wintypes.DWORD, wintypes.LPWSTR,
-                                               ctypes.POINTER(wintypes.DWORD)]
+    k32.QueryFullProcessImageNameW.argtypes = [
+        wintypes.HANDLE,
+        wintypes.DWORD,
+        wintypes.LPWSTR,
+        ctypes.POINTER(wintypes.DWORD),
+    ]
     k32.QueryFullProcessImageNameW.restype = wintypes.BOOL
     k32.CloseHandle.argtypes = [wintypes.HANDLE]
     original_exe = cext.proc_exe
