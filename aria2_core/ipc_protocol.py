@@ -16,6 +16,14 @@ Request: ``{"v": 1, "id": "<uuid4 hex>", "cmd": "open", "args": {...}}``
 Reply:   ``{"v": 1, "id": "<same>", "ok": true, "result": {...}}`` or
          ``{"v": 1, "id": "<same>", "ok": false, "error": "<message>"}``
 
+Version 2 adds one thing: an ``open`` item may be an object
+``{"uri": "...", "options": {...}}`` carrying per-link aria2 options
+(:data:`LINK_OPTIONS`: headers, file name, folder, referrer, user agent), which
+is what the browser's native messaging host sends. A client writes the lowest
+version that can say what it asks (so an older primary still understands
+plain requests), and the reply carries the request's version. Header values
+hold cookies: no message here ever quotes an option's value.
+
 This module is pure Python: the forwarding client imports it without Qt.
 """
 
@@ -26,13 +34,21 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
+from aria2_core.add_options import file_name_ok, header_ok
 from aria2_core.errors import IpcError
 
-PROTOCOL_VERSION = 1
+PROTOCOL_VERSION = 2  # the newest version this side speaks
+SUPPORTED_VERSIONS = (1, 2)
 MAX_FRAME_BYTES = 1024 * 1024
 MAX_ITEMS = 10_000
 MAX_ITEM_BYTES = 64 * 1024
 MAX_ID_CHARS = 64
+MAX_HEADERS = 32
+MAX_OPTION_BYTES = 16 * 1024
+MAX_OUT_BYTES = 255
+# Per-link options of a version-2 ``open`` item, as aria2 spells them.
+LINK_OPTIONS = frozenset({"header", "out", "dir", "referer", "user-agent"})
+_ITEM_KEYS = frozenset({"uri", "options"})
 
 # Each command with the argument names it requires. Arguments are exact: an
 # unknown one is refused, because within one protocol version both ends agree.
@@ -126,10 +142,11 @@ def _check_version(obj: dict[str, Any], what: str, request_id: str) -> None:
     # bool is an int in Python, and true == 1: refuse it explicitly.
     if type(version) is not int:
         raise FrameError(f"{what} protocol version must be an integer", request_id)
-    if version != PROTOCOL_VERSION:
+    if version not in SUPPORTED_VERSIONS:
         raise FrameError(
             f"unsupported protocol version {version} (this Aria Tray speaks "
-            f"version {PROTOCOL_VERSION}); quit the running Aria Tray and start it again",
+            f"versions {SUPPORTED_VERSIONS[0]}-{PROTOCOL_VERSION}); quit the running "
+            "Aria Tray and start it again",
             request_id,
         )
 
@@ -141,7 +158,7 @@ def _read_id(obj: dict[str, Any], what: str) -> str:
     return value
 
 
-def _validate_args(cmd: str, args: Any) -> dict[str, Any]:
+def _validate_args(cmd: str, args: Any, version: int = PROTOCOL_VERSION) -> dict[str, Any]:
     """Check ``args`` for ``cmd``; shared by encoder and decoder so both agree."""
     if cmd not in COMMANDS:
         known = ", ".join(sorted(COMMANDS))
@@ -156,26 +173,94 @@ def _validate_args(cmd: str, args: Any) -> dict[str, Any]:
     if missing:
         raise FrameError(f"missing argument(s) for {cmd!r}: {', '.join(missing)}")
     if cmd == "open":
-        _validate_open(args)
+        _validate_open(args, version)
     return args
 
 
-def _validate_open(args: dict[str, Any]) -> None:
+def _validate_open(args: dict[str, Any], version: int) -> None:
     items = args["items"]
     if not isinstance(items, list):
         raise FrameError("'items' must be a list of strings")
     if len(items) > MAX_ITEMS:
         raise FrameError(f"{len(items)} items, more than the limit of {MAX_ITEMS}")
     for index, item in enumerate(items):
+        if isinstance(item, dict) and version >= 2:
+            _validate_item_object(index, item)
+            continue
         if not isinstance(item, str):
-            raise FrameError(f"item {index} is {type(item).__name__}, not a string")
-        if not item:
-            raise FrameError(f"item {index} is an empty string")
-        size = len(item.encode("utf-8", "surrogatepass"))
-        if size > MAX_ITEM_BYTES:
-            raise FrameError(f"item {index} is {size} bytes, over the {MAX_ITEM_BYTES}-byte limit")
+            kind = "a string or a {uri, options} object" if version >= 2 else "a string"
+            raise FrameError(f"item {index} is {type(item).__name__}, not {kind}")
+        _check_text(f"item {index}", item, MAX_ITEM_BYTES)
     if not isinstance(args["cwd"], str):
         raise FrameError("'cwd' must be a string")
+
+
+def _check_text(what: str, value: str, limit: int) -> None:
+    """Non-empty and within ``limit`` bytes; the value itself is never quoted."""
+    if not value:
+        raise FrameError(f"{what} is an empty string")
+    size = len(value.encode("utf-8", "surrogatepass"))
+    if size > limit:
+        raise FrameError(f"{what} is {size} bytes, over the {limit}-byte limit")
+
+
+def _one_line(what: str, value: Any, limit: int = MAX_OPTION_BYTES) -> str:
+    if not isinstance(value, str):
+        raise FrameError(f"{what} must be a string, not {type(value).__name__}")
+    _check_text(what, value, limit)
+    if any(ord(c) < 0x20 or ord(c) == 0x7F for c in value):
+        raise FrameError(f"{what} contains a control character")
+    return value
+
+
+def _validate_item_object(index: int, item: dict[str, Any]) -> None:
+    """A version-2 item: ``{"uri": str, "options": {...}}``, every option checked.
+
+    Messages name the option but never its value: a header may be a cookie.
+    """
+    what = f"item {index}"
+    if set(item) != _ITEM_KEYS:
+        fields = ", ".join(sorted(map(str, set(item) ^ _ITEM_KEYS)))
+        raise FrameError(f"{what} must have exactly the fields uri and options (not: {fields})")
+    if not isinstance(item["uri"], str):
+        raise FrameError(f"{what} 'uri' must be a string")
+    _check_text(f"{what} 'uri'", item["uri"], MAX_ITEM_BYTES)
+    options = item["options"]
+    if not isinstance(options, dict):
+        raise FrameError(f"{what} 'options' must be a JSON object")
+    unknown = sorted(str(key)[:40] for key in set(options) - LINK_OPTIONS)
+    if unknown:
+        known = ", ".join(sorted(LINK_OPTIONS))
+        raise FrameError(f"{what} has unknown option(s) {', '.join(unknown)} (known: {known})")
+    for key in ("out", "dir", "referer", "user-agent"):
+        if key in options:
+            limit = MAX_OUT_BYTES if key == "out" else MAX_OPTION_BYTES
+            _one_line(f"{what} option {key!r}", options[key], limit)
+    if "out" in options and not file_name_ok(options["out"]):
+        raise FrameError(f"{what} option 'out' must be a plain file name, not a path")
+    if "dir" in options and not _is_absolute(options["dir"]):
+        raise FrameError(f"{what} option 'dir' must be an absolute folder")
+    if "header" in options:
+        headers = options["header"]
+        if not isinstance(headers, list) or len(headers) > MAX_HEADERS:
+            raise FrameError(f"{what} option 'header' must be a list of at most {MAX_HEADERS}")
+        for number, line in enumerate(headers):
+            _one_line(f"{what} header {number}", line)
+            if not header_ok(line):
+                raise FrameError(f"{what} header {number} is not 'Name: value'")
+
+
+def _is_absolute(path: str) -> bool:
+    # Both ends run on the same machine, so the local rules apply; a Windows
+    # drive path also counts, whichever side checks it.
+    return path.startswith("/") or (len(path) > 2 and path[1] == ":" and path[2] in "\\/")
+
+
+def version_for(cmd: str, args: dict[str, Any]) -> int:
+    """The lowest protocol version that can carry this request."""
+    if cmd == "open" and any(isinstance(i, dict) for i in args.get("items", [])):
+        return 2
+    return 1
 
 
 def encode_request(cmd: str, args: dict[str, Any], *, request_id: str | None = None) -> bytes:
@@ -184,10 +269,9 @@ def encode_request(cmd: str, args: dict[str, Any], *, request_id: str | None = N
     Validates like the server does, so a launch with 20,000 links fails here
     with a clear message instead of being refused by the primary.
     """
-    _validate_args(cmd, args)
-    frame = _dump(
-        {"v": PROTOCOL_VERSION, "id": request_id or new_request_id(), "cmd": cmd, "args": args}
-    )
+    version = version_for(cmd, args) if isinstance(args, dict) else 1
+    _validate_args(cmd, args, version)
+    frame = _dump({"v": version, "id": request_id or new_request_id(), "cmd": cmd, "args": args})
     if len(frame) - 1 > MAX_FRAME_BYTES:
         raise FrameError(
             f"request is {len(frame) - 1} bytes, over the {MAX_FRAME_BYTES}-byte limit; "
@@ -202,6 +286,7 @@ def decode_request(frame: bytes) -> Request:
     raw_id = obj.get("id")
     salvaged = raw_id if isinstance(raw_id, str) and 0 < len(raw_id) <= MAX_ID_CHARS else ""
     _check_version(obj, "request", salvaged)
+    version = obj["v"]
     request_id = _read_id(obj, "request")
     extra = sorted(set(obj) - _REQUEST_KEYS)
     if extra:
@@ -212,29 +297,34 @@ def decode_request(frame: bytes) -> Request:
     if "args" not in obj:
         raise FrameError("request has no 'args'", request_id)
     try:
-        args = _validate_args(cmd, obj["args"])
+        args = _validate_args(cmd, obj["args"], version)
     except FrameError as exc:
         raise FrameError(exc.reason, request_id) from None
-    return Request(cmd=cmd, args=args, id=request_id, v=PROTOCOL_VERSION)
+    return Request(cmd=cmd, args=args, id=request_id, v=version)
 
 
 def encode_reply(
-    request_id: str, *, result: dict[str, Any] | None = None, error: str | None = None
+    request_id: str,
+    *,
+    result: dict[str, Any] | None = None,
+    error: str | None = None,
+    version: int = 1,
 ) -> bytes:
     """One reply frame: pass ``result`` for success or ``error`` for a refusal.
 
     ``request_id`` may be ``""`` when the request was too broken to carry one.
+    ``version`` is the request's (1 when unknown), so an older client reads it.
     """
     if (result is None) == (error is None):
         raise ValueError("encode_reply needs exactly one of result= or error=")
     if error is not None:
         message = error or "request failed"
-        obj: dict[str, Any] = {"v": PROTOCOL_VERSION, "id": request_id, "ok": False}
+        obj: dict[str, Any] = {"v": version, "id": request_id, "ok": False}
         obj["error"] = message
     else:
         if not isinstance(result, dict):
             raise TypeError(f"reply result must be a dict, not {type(result).__name__}")
-        obj = {"v": PROTOCOL_VERSION, "id": request_id, "ok": True, "result": result}
+        obj = {"v": version, "id": request_id, "ok": True, "result": result}
     return _dump(obj)
 
 

@@ -95,14 +95,9 @@ class PrimaryApp(QObject):
     # -- IPC --------------------------------------------------------------
     def _handle_request(self, request: Request) -> dict[str, Any]:
         if request.cmd == "open":
-            items = list(request.args.get("items", []))
             if self._quitting:
                 raise IpcError("Aria Tray is quitting; try again in a moment.")
-            try:
-                entry = self.controller.submit(items, source="second launch")
-            except OSError as exc:
-                raise IpcError(f"Could not record the links: {exc}") from exc
-            return {"accepted": len(items), "entry": entry}
+            return self._open(list(request.args.get("items", [])))
         if request.cmd == "status":
             return self.controller.status()
         if request.cmd == "quit":
@@ -112,6 +107,27 @@ class PrimaryApp(QObject):
             self.ui.show_window()
             return {"shown": True}
         raise IpcError(f"unknown command {request.cmd!r}")
+
+    def _open(self, items: list[Any]) -> dict[str, Any]:
+        """Journal an ``open``: plain items as one entry, each link with options as its own.
+
+        Options (a version-2 item) hold per-link headers such as the
+        browser's cookies; the journal keeps them only until aria2 has them.
+        """
+        plain = [item for item in items if isinstance(item, str)]
+        batches: list[tuple[list[str], dict[str, Any], str]] = []
+        if plain:
+            batches.append((plain, {}, "second launch"))
+        for item in items:
+            if isinstance(item, dict):
+                batches.append(([item["uri"]], dict(item["options"]), "browser"))
+        entries = []
+        try:
+            for links, options, source in batches:
+                entries.append(self.controller.submit(links, source=source, options=options))
+        except OSError as exc:
+            raise IpcError(f"Could not record the links: {exc}") from exc
+        return {"accepted": len(items), "entry": entries[0] if entries else "", "entries": entries}
 
     # -- shutdown ---------------------------------------------------------
     @Slot()

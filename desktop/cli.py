@@ -63,6 +63,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="open magnet links, .torrent and .metalink files with Aria Tray (this user only)",
     )
     group.add_argument("--unregister", action="store_true", help="remove what --register installed")
+    group.add_argument(
+        "--native-host",
+        action="store_true",
+        help="run as the browser extension's native messaging host (the browser starts this)",
+    )
     parser.add_argument("--version", action="version", version=f"{APP_NAME} {__version__}")
     return parser
 
@@ -172,9 +177,24 @@ def _integration(register: bool) -> int:
     return EXIT_OK
 
 
+def is_native_host_launch(argv: list[str]) -> bool:
+    """Started by a browser: ``--native-host`` first, or Chromium's bare origin argument.
+
+    Checked before argparse, because browsers append arguments of their own
+    (``chrome-extension://<id>/``, ``--parent-window=<n>``, Firefox's
+    manifest path and extension id).
+    """
+    return bool(argv) and (argv[0] == "--native-host" or argv[0].startswith("chrome-extension://"))
+
+
 def main(argv: list[str] | None = None) -> int:
     restore_process_environment()  # frozen: children get the user's LD_LIBRARY_PATH
-    attach_parent_console(sys.argv[1:] if argv is None else argv)  # windowed Windows build
+    arguments = sys.argv[1:] if argv is None else argv
+    if is_native_host_launch(arguments):
+        from .native_host import main as native_host_main  # stdio belongs to the browser
+
+        return native_host_main()
+    attach_parent_console(arguments)  # windowed Windows build
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.register or args.unregister:

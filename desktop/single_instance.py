@@ -298,10 +298,11 @@ class IpcServer(QObject):
                 raise TypeError(f"IPC handler returned {type(result).__name__}, not dict")
         except Exception as exc:
             log.exception("IPC handler failed on %r", request.cmd)
-            self._respond(conn, encode_reply(request.id, error=str(exc) or type(exc).__name__))
+            message = str(exc) or type(exc).__name__
+            self._respond(conn, encode_reply(request.id, error=message, version=request.v))
             self.served_count += 1
             return
-        self._respond(conn, encode_reply(request.id, result=result))
+        self._respond(conn, encode_reply(request.id, result=result, version=request.v))
         self.served_count += 1
 
     def _reject(self, conn: _Connection, reason: str, request_id: str = "") -> None:

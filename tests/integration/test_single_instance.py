@@ -214,7 +214,7 @@ BAD_FRAMES: list[tuple[bytes, str | None, bool]] = [
     (b"\x00\x01\x02 garbage \x7f\n", "not valid JSON", True),
     (b"\xff\xfe\xfd\xfc\n", "not valid UTF-8", True),
     (b"[1, 2, 3]\n", "must be a JSON object", True),
-    (frame(v=2, cmd="show", args={}), "unsupported protocol version 2", True),
+    (frame(v=3, cmd="show", args={}), "unsupported protocol version 3", True),
     (frame(cmd="format-disk", args={}), "unknown command", True),
     (frame(cmd="open", args={"items": 5, "cwd": ""}), "'items'", True),
     (b"x" * (2 * 1024 * 1024) + b"\n", None, True),  # oversized; its reply may be lost

@@ -9,6 +9,12 @@ long enough for a test to pause it, kill aria2c mid-way, or resume it.
 
 It binds 127.0.0.1 on a kernel-chosen port, runs in daemon threads, and
 ``stop()`` closes every open connection so no handler thread outlives it.
+
+For the browser tests it also plays a small web site: fixed responses
+(:attr:`FileServer.pages`: HTML pages, redirects, a login that sets a
+cookie), and files that answer 403 without a given cookie or referrer
+(:attr:`FileServer.guards`), served as attachments so a browser downloads
+them instead of showing them.
 """
 
 from __future__ import annotations
@@ -38,6 +44,34 @@ class RequestRecord:
     method: str
     path: str
     range: str | None
+    user_agent: str = ""
+
+
+@dataclass(frozen=True)
+class Page:
+    """A fixed response: an HTML page, a redirect (302 + Location), a cookie-setting login."""
+
+    body: str = ""
+    status: int = 200
+    headers: tuple[tuple[str, str], ...] = ()
+
+    @classmethod
+    def redirect(cls, location: str, *headers: tuple[str, str]) -> Page:
+        return cls(status=302, headers=(("Location", location), *headers))
+
+
+@dataclass(frozen=True)
+class Guard:
+    """What a file needs, or the server answers 403: a cookie pair, a referrer prefix."""
+
+    cookie: str = ""
+    referer: str = ""
+
+    def allows(self, cookie_header: str, referer: str) -> bool:
+        cookies = {c.strip() for c in cookie_header.split(";")}
+        if self.cookie and self.cookie not in cookies:
+            return False
+        return not self.referer or referer.startswith(self.referer)
 
 
 @dataclass(frozen=True)
@@ -139,10 +173,33 @@ class _Handler(BaseHTTPRequestHandler):
         if self.command != "HEAD":
             self.wfile.write(body)
 
+    def _send_page(self, page: Page) -> None:
+        body = page.body.encode("utf-8")
+        self.send_response(page.status)
+        for key, value in page.headers:
+            self.send_header(key, value)
+        self.send_header("Content-Type", "text/html; charset=utf-8")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
+
     def _serve(self, send_body: bool) -> None:
         owner = self.server.owner
         range_header = self.headers.get("Range")
-        owner._record(RequestRecord(self.command, self.path, range_header))
+        agent = self.headers.get("User-Agent", "")
+        owner._record(RequestRecord(self.command, self.path, range_header, agent))
+        name = unquote(urlsplit(self.path).path).lstrip("/")
+        page = owner.pages.get(name)
+        if page is not None:
+            self._send_page(page)
+            return
+        guard = owner.guards.get(name)
+        if guard and not guard.allows(
+            self.headers.get("Cookie", ""), self.headers.get("Referer", "")
+        ):
+            self._send_error_status(HTTPStatus.FORBIDDEN)
+            return
         target = self._resolve()
         if target is None:
             self._send_error_status(HTTPStatus.NOT_FOUND)
@@ -161,6 +218,8 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header("Content-Range", f"bytes {start}-{end}/{size}")
         self.send_header("Accept-Ranges", "bytes")
         self.send_header("Content-Type", "application/octet-stream")
+        if name in owner.attachments:
+            self.send_header("Content-Disposition", f'attachment; filename="{target.name}"')
         self.send_header("Content-Length", str(length))
         self.send_header("Last-Modified", formatdate(target.stat().st_mtime, usegmt=True))
         self.end_headers()
@@ -238,6 +297,10 @@ class FileServer:
         self.throttle = throttle
         # Per file (its name below root), over ``throttle``; also changeable while serving.
         self.file_throttle: dict[str, int] = {}
+        # The small web site of the browser tests, by path below the root.
+        self.pages: dict[str, Page] = {}
+        self.guards: dict[str, Guard] = {}
+        self.attachments: set[str] = set()  # files sent with Content-Disposition: attachment
         self._stopping = threading.Event()
         self._lock = threading.Lock()
         self._connections: set[socket.socket] = set()
@@ -273,6 +336,10 @@ class FileServer:
     def url(self, name: str) -> str:
         """The URL of ``root/name`` (``name`` may contain slashes and spaces)."""
         return f"http://127.0.0.1:{self.port}/{quote(name)}"
+
+    def requests_for(self, name: str) -> list[RequestRecord]:
+        """The requests that asked for ``name`` (a path below the root), in order."""
+        return [r for r in self.requests if unquote(urlsplit(r.path).path).lstrip("/") == name]
 
     def throttle_for(self, request_path: str) -> int | None:
         """Bytes per second per connection for a request: its file's own rate, else ``throttle``."""

@@ -11,7 +11,6 @@ from aria2_core.ipc_protocol import (
     MAX_FRAME_BYTES,
     MAX_ITEM_BYTES,
     MAX_ITEMS,
-    PROTOCOL_VERSION,
     FrameError,
     Reply,
     Request,
@@ -46,7 +45,8 @@ def test_request_round_trip(cmd: str, args: dict[str, object]) -> None:
     data = encode_request(cmd, args)
     assert data.endswith(b"\n") and data.count(b"\n") == 1
     request = decode_request(data)
-    assert request == Request(cmd=cmd, args=args, id=request.id, v=PROTOCOL_VERSION)
+    # Plain requests go out as version 1, so an older primary still reads them.
+    assert request == Request(cmd=cmd, args=args, id=request.id, v=1)
     assert len(request.id) == 32
 
 
@@ -73,7 +73,7 @@ def test_non_utf8_file_names_survive() -> None:
         (b'{"v": NaN}\n', "not valid JSON"),
         (b"[" * 100_000 + b"\n", "nested too deeply"),
         (frame({"id": "x", "cmd": "show", "args": {}}), "no protocol version"),
-        (frame(request_obj(v=2)), "unsupported protocol version 2"),
+        (frame(request_obj(v=3)), "unsupported protocol version 3"),
         (frame(request_obj(v=True)), "must be an integer"),
         (frame(request_obj(v="1")), "must be an integer"),
         (frame(request_obj(id="")), "'id' must be a non-empty string"),
@@ -151,7 +151,7 @@ def test_reply_round_trip() -> None:
 @pytest.mark.parametrize(
     ("obj", "reason"),
     [
-        ({"v": 2, "id": "a", "ok": True, "result": {}}, "unsupported protocol version 2"),
+        ({"v": 3, "id": "a", "ok": True, "result": {}}, "unsupported protocol version 3"),
         ({"v": 1, "id": "a", "ok": 1, "result": {}}, "'ok' must be true or false"),
         ({"v": 1, "id": "a", "ok": True, "result": []}, "'result' must be a JSON object"),
         ({"v": 1, "id": "a", "ok": True}, "fields must be exactly"),
