@@ -60,7 +60,7 @@ class AppUi(QObject):
         tray.add_requested.connect(self.show_add_dialog)
         tray.settings_requested.connect(self.show_settings)
         tray.drop_zone_toggled.connect(self.set_drop_zone_visible)
-        tray.speed_limit_chosen.connect(preferences.set_download_limit)
+        tray.speed_limit_chosen.connect(self._set_speed_limit)
         settings = preferences.settings
         self.notifier = Notifier(controller, tray, settings.notifications, self)
         preferences.changed.connect(self._settings_changed)
@@ -144,6 +144,16 @@ class AppUi(QObject):
         self._preferences.remember(drop_zone_pos=(pos.x(), pos.y()))
 
     # -- settings -----------------------------------------------------------------
+    @Slot(int)
+    def _set_speed_limit(self, bytes_per_s: int) -> None:
+        def done(problems: list[str]) -> None:
+            if problems:
+                self._tray.show_message(
+                    self.tr("Speed limit not changed"), "\n".join(problems), is_error=True
+                )
+
+        self._preferences.set_download_limit(bytes_per_s, done)
+
     @Slot(object)
     def _settings_changed(self, settings: AppSettings) -> None:
         self.notifier.enabled = settings.notifications

@@ -50,6 +50,7 @@ class DropZone(QWidget):
     def __init__(self, handler: Callable[[QMimeData], bool], parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("drop-zone")
+        self._menu: QMenu | None = None
         self.setWindowTitle(self.tr("Aria Tray drop zone"))
         self.setWindowFlags(
             Qt.WindowType.Tool
@@ -155,9 +156,15 @@ class DropZone(QWidget):
         self.window_requested.emit()
 
     def contextMenuEvent(self, event: QContextMenuEvent) -> None:
-        menu = QMenu(self)
-        menu.addAction(self.tr("Add download…"), self.add_requested.emit)
-        menu.addAction(self.tr("Show/Hide window"), self.window_requested.emit)
-        menu.addSeparator()
-        menu.addAction(self.tr("Hide drop zone"), self.hide_requested.emit)
-        menu.exec(event.globalPos())
+        self.context_menu().popup(event.globalPos())
+
+    def context_menu(self) -> QMenu:
+        """Built once and shown again at every right-click (a new one per click leaked)."""
+        if self._menu is None:
+            menu = QMenu(self)
+            menu.addAction(self.tr("Add download…"), self.add_requested.emit)
+            menu.addAction(self.tr("Show/Hide window"), self.window_requested.emit)
+            menu.addSeparator()
+            menu.addAction(self.tr("Hide drop zone"), self.hide_requested.emit)
+            self._menu = menu
+        return self._menu

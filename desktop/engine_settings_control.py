@@ -134,15 +134,6 @@ class EngineSettingsControl:
         self.engine.update_settings(settings)
         self.engine_settings_changed.emit(self.engine_settings())
 
-    def set_global_speed_limit(
-        self, bytes_per_s: int, on_done: ApplyCallback | None = None
-    ) -> None:
-        """The tray's "Speed limit": ``max-overall-download-limit``, live; 0 = unlimited."""
-        limit = max(0, int(bytes_per_s))
-        self.apply_engine_settings(
-            replace(self._settings, max_overall_download_limit=limit), on_done
-        )
-
     def _restart_engine(self) -> None:
         """Stop aria2c the orderly way (session saved), then start it with the new conf."""
         from .engine import EngineState

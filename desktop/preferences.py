@@ -116,13 +116,14 @@ class Preferences(QObject):
         self.changed.emit(self.settings)
         return problems
 
-    def set_download_limit(self, bytes_per_s: int) -> None:
-        """The tray's speed limit: applied live by the controller, and remembered."""
-        limit = max(0, int(bytes_per_s))
-        self.controller.set_global_speed_limit(limit)
-        self._settings = replace(self._settings, download_limit=limit)
-        self._save()
-        self.changed.emit(self.settings)
+    def set_download_limit(self, bytes_per_s: int, on_done: ProblemsCallback | None = None) -> None:
+        """The tray's speed limit: the same path as Settings, for one option.
+
+        Applied once, live, and saved only after aria2 took it; a refused limit
+        leaves the old one in aria2, in the file and (through the controller's
+        ``engine_settings_changed``) checked in the tray menu.
+        """
+        self.apply(replace(self._settings, download_limit=max(0, int(bytes_per_s))), on_done)
 
     def remember(self, **fields: Any) -> None:
         """Store UI state (the add dialog's folder, the drop zone's place); no apply."""

@@ -70,7 +70,7 @@ class Tray(QObject):
     add_requested = Signal()  # "Add download…"
     settings_requested = Signal()  # "Settings…"
     drop_zone_toggled = Signal(bool)  # "Drop zone" checked or not
-    speed_limit_chosen = Signal(int)  # bytes/s (0 = unlimited), already applied; to remember
+    speed_limit_chosen = Signal(int)  # bytes/s (0 = unlimited), to apply and remember
 
     def __init__(self, controller: Controller, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -234,8 +234,7 @@ class Tray(QObject):
         return lambda: self.set_speed_limit(limit)
 
     def set_speed_limit(self, bytes_per_s: int) -> None:
-        """Apply ``max-overall-download-limit`` live, then tell the app to remember it."""
-        self._controller.set_global_speed_limit(bytes_per_s)
+        """Announce the chosen limit; Preferences applies it once and saves it if aria2 takes it."""
         self.speed_limit_chosen.emit(int(bytes_per_s))
 
     def _custom_limit(self) -> None:

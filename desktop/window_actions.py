@@ -40,6 +40,7 @@ class WindowActions(QObject):
         super().__init__(window)
         self._window = window
         self._controller = controller
+        self._context_menu: QMenu | None = None
         sp = QStyle.StandardPixmap
         specs: list[tuple[str, str, str, QStyle.StandardPixmap | None, Callable[[], None]]] = [
             ("add", self.tr("Add download…"), "list-add", sp.SP_FileDialogNewFolder,
@@ -92,13 +93,19 @@ class WindowActions(QObject):
             self.actions[name].setEnabled(on)
 
     def context_menu(self) -> QMenu:
-        menu = QMenu(self._window)
-        for name in CONTEXT_MENU:
-            if name is None:
-                menu.addSeparator()
-            else:
-                menu.addAction(self.actions[name])
-        return menu
+        """The rows' context menu: built once, shown again at every right-click.
+
+        A new QMenu per click, parented to the window, was never freed.
+        """
+        if self._context_menu is None:
+            menu = QMenu(self._window)
+            for name in CONTEXT_MENU:
+                if name is None:
+                    menu.addSeparator()
+                else:
+                    menu.addAction(self.actions[name])
+            self._context_menu = menu
+        return self._context_menu
 
     # -- handlers ------------------------------------------------------------
     def _gids(self) -> list[str]:

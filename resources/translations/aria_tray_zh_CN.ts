@@ -160,6 +160,14 @@
     </message>
 </context>
 <context>
+    <name>AppUi</name>
+    <message>
+        <location filename="../../desktop/app_ui.py" line="+152"/>
+        <source>Speed limit not changed</source>
+        <translation>速度限制未更改</translation>
+    </message>
+</context>
+<context>
     <name>Controller</name>
     <message>
         <location filename="../../desktop/controller.py" line="+149"/>
@@ -419,7 +427,7 @@
 <context>
     <name>DropZone</name>
     <message>
-        <location filename="../../desktop/drop_zone.py" line="+53"/>
+        <location filename="../../desktop/drop_zone.py" line="+54"/>
         <source>Aria Tray drop zone</source>
         <translation>Aria Tray 悬浮窗</translation>
     </message>
@@ -434,7 +442,7 @@
         <translation>拖放链接到这里</translation>
     </message>
     <message>
-        <location line="+46"/>
+        <location line="+51"/>
         <source>Add download…</source>
         <translation>添加下载…</translation>
     </message>
@@ -787,7 +795,7 @@
         <translation>登录时启动：{error}</translation>
     </message>
     <message>
-        <location line="+25"/>
+        <location line="+26"/>
         <source>The settings could not be saved: {error}</source>
         <translation>无法保存设置：{error}</translation>
     </message>
@@ -1108,12 +1116,12 @@ min-split-size=4M</translation>
     </message>
     <message>
         <location line="+1"/>
-        <location line="+202"/>
+        <location line="+201"/>
         <source>Speed limit</source>
         <translation>限速</translation>
     </message>
     <message>
-        <location line="-116"/>
+        <location line="-115"/>
         <source>Unlimited</source>
         <translation>不限速</translation>
     </message>
@@ -1164,7 +1172,7 @@ min-split-size=4M</translation>
         <translation>自定义（{limit}）…</translation>
     </message>
     <message>
-        <location line="+23"/>
+        <location line="+22"/>
         <source>Maximum download speed for all downloads, in kB/s (0 = unlimited):</source>
         <translation>所有下载的最大下载速度，单位 kB/s（0 表示不限速）：</translation>
     </message>
@@ -1187,7 +1195,7 @@ min-split-size=4M</translation>
 <context>
     <name>WindowActions</name>
     <message>
-        <location filename="../../desktop/window_actions.py" line="+45"/>
+        <location filename="../../desktop/window_actions.py" line="+46"/>
         <source>Add download…</source>
         <translation>添加下载…</translation>
     </message>
@@ -1243,7 +1251,7 @@ min-split-size=4M</translation>
     </message>
     <message>
         <location line="+1"/>
-        <location line="+127"/>
+        <location line="+133"/>
         <source>Clear history</source>
         <translation>清除历史记录</translation>
     </message>

@@ -171,3 +171,24 @@ def test_settings_dialog_asks_before_a_restart(qtbot: Any, world: AppWorld) -> N
         dialog.apply()
     assert c.engine.pid != pid
     assert world.probe(c).get_global_option()["disk-cache"] == str(4 * 1024 * 1024)
+
+
+def test_tray_speed_limit_is_saved_only_after_aria2_takes_it(qtbot: Any, world: AppWorld) -> None:
+    """The tray's limit goes the Settings way: applied once, saved only if aria2 accepts it."""
+    c = world.controller()
+    prefs = world.preferences(c)
+    before = world.store.load()
+    problems: list[list[str]] = []
+    prefs.set_download_limit(10**20, problems.append)  # more than aria2 takes
+    qtbot.waitUntil(lambda: bool(problems), timeout=WAIT_MS)
+    assert problems[0] and "max-overall-download-limit" in problems[0][0]
+    assert world.store.load() == before, "a refused limit was saved"
+    assert c.engine_settings().max_overall_download_limit == before.download_limit
+    assert world.probe(c).get_global_option()["max-overall-download-limit"] == "0"
+
+    problems.clear()
+    prefs.set_download_limit(500_000, problems.append)
+    qtbot.waitUntil(lambda: bool(problems), timeout=WAIT_MS)
+    assert problems == [[]]
+    assert world.probe(c).get_global_option()["max-overall-download-limit"] == "500000"
+    assert world.store.load().download_limit == 500_000

@@ -179,3 +179,37 @@ def test_drop_handler_returns_false_without_links(world: AppWorld) -> None:
     mime = QMimeData()
     mime.setText("no links here at all")
     assert handler(mime) is False
+
+
+def _right_click_closing_the_menu(widget: Any, pos: QPoint) -> None:
+    """Send a real context-menu event; close whatever popup it opened (exec or popup)."""
+    from PySide6.QtCore import QTimer
+    from PySide6.QtGui import QContextMenuEvent
+    from PySide6.QtWidgets import QApplication
+
+    def close_popup() -> None:
+        popup = QApplication.activePopupWidget()
+        if popup is not None:
+            popup.close()
+
+    QTimer.singleShot(50, close_popup)
+    event = QContextMenuEvent(QContextMenuEvent.Reason.Mouse, pos, widget.mapToGlobal(pos))
+    QApplication.sendEvent(widget, event)
+    close_popup()
+
+
+def test_right_clicks_do_not_pile_up_menus(qtbot: Any, ui: AppUi) -> None:
+    """Each right-click used to leave one more QMenu behind (window rows and drop zone)."""
+    from PySide6.QtWidgets import QMenu
+
+    ui.set_drop_zone_visible(True)
+    zone = ui.drop_zone
+    assert zone is not None
+    window = ui.window
+    window.show()
+    viewport = window.table.viewport()
+    for _ in range(5):
+        _right_click_closing_the_menu(zone, QPoint(5, 5))
+        _right_click_closing_the_menu(viewport, QPoint(5, 5))
+    assert len(zone.findChildren(QMenu)) == 1
+    assert len(window.findChildren(QMenu)) <= 1 + len(window.menuBar().findChildren(QMenu))

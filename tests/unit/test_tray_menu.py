@@ -63,24 +63,28 @@ def test_menu_entries_in_order(ui: AppUi) -> None:
     ]
 
 
-def test_speed_limit_presets_check_apply_and_persist(ui: AppUi, world: AppWorld) -> None:
+def test_speed_limit_presets_check_apply_and_persist(
+    qtbot: Any, ui: AppUi, world: AppWorld
+) -> None:
+    """A choice is applied, then saved once the controller took it (asynchronously)."""
     tray = ui._tray
     controller = ui._controller
     assert tray.action("speed-0").isChecked()
     tray.action(f"speed-{SPEED_PRESETS[2]}").trigger()
+    qtbot.waitUntil(lambda: world.store.load().download_limit == SPEED_PRESETS[2], timeout=5000)
     assert controller.engine_settings().max_overall_download_limit == SPEED_PRESETS[2]
     assert tray.action(f"speed-{SPEED_PRESETS[2]}").isChecked()
-    assert world.store.load().download_limit == SPEED_PRESETS[2]
 
     tray.ask_custom_limit = lambda current_kb: 1234
     tray.action("speed-custom").trigger()
+    qtbot.waitUntil(lambda: world.store.load().download_limit == 1_234_000, timeout=5000)
     assert controller.engine_settings().max_overall_download_limit == 1_234_000
     assert tray.action("speed-custom").isChecked()
     assert tray.action("speed-custom").text() == "Custom (1.2 MB/s)…"
-    assert world.store.load().download_limit == 1_234_000
 
     tray.ask_custom_limit = lambda current_kb: None  # cancelled: nothing changes
     tray.action("speed-0").trigger()
+    qtbot.waitUntil(lambda: world.store.load().download_limit == 0, timeout=5000)
     tray.action("speed-custom").trigger()
     assert controller.engine_settings().max_overall_download_limit == 0
     assert tray.action("speed-0").isChecked()
