@@ -1,9 +1,10 @@
 """One way to write a file so that a crash leaves either the old or the new one.
 
 Used for everything Aria Tray must not half-write: the private aria2c
-config (it holds the RPC secret), the ownership record, the history and the
-compacted link journal. The data goes to a temporary file in the same
-folder, created user-only (0600) from the first byte, is fsync'd, renamed
+config (it holds the RPC secret), the ownership record, the history, the
+compacted link journal and the desktop files ``--register`` writes. The
+data goes to a temporary file in the same folder, created user-only (0600)
+from the first byte, is fsync'd, renamed
 over the target, and the folder is fsync'd so the rename itself survives a
 power cut.
 """
@@ -29,8 +30,18 @@ def fsync_dir(folder: Path) -> None:
         os.close(fd)
 
 
-def write_atomic(path: Path, data: bytes) -> None:
-    """Replace ``path`` with ``data``, private to the user, atomically and durably."""
+def write_atomic(path: Path, data: bytes, mode: int | None = PRIVATE_MODE) -> None:
+    """Replace ``path`` with ``data``, atomically and durably.
+
+    ``mode`` is private (0600) by default. ``None`` is for files that belong to
+    the desktop rather than to us (a ``.desktop`` entry, ``mimeapps.list``):
+    an existing file keeps its permissions, a new one gets 0644.
+    """
+    if mode is None:
+        try:
+            mode = path.stat().st_mode & 0o777
+        except FileNotFoundError:
+            mode = 0o644
     folder = path.parent
     folder.mkdir(parents=True, exist_ok=True)
     # mkstemp creates the file 0600 already; the name is unique per writer.
@@ -41,7 +52,7 @@ def write_atomic(path: Path, data: bytes) -> None:
             handle.flush()
             os.fsync(handle.fileno())
         if sys.platform != "win32":
-            os.chmod(tmp_name, PRIVATE_MODE)
+            os.chmod(tmp_name, mode)
         os.replace(tmp_name, path)
     except BaseException:
         try:

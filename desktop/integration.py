@@ -30,7 +30,7 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from aria2_core import APP_NAME
+from aria2_core import APP_NAME, atomic_file
 from aria2_core.errors import AriaTrayError
 
 from . import xdg_files
@@ -350,16 +350,12 @@ def _read_text(path: Path) -> str:
 
 
 def write_atomic(path: Path, data: bytes) -> None:
-    """Write via a temporary file and rename: a crash never leaves half a file.
+    """:func:`aria2_core.atomic_file.write_atomic` for the desktop's files.
 
-    An existing file keeps its permissions (mimeapps.list is the user's).
+    An existing file keeps its permissions (mimeapps.list is the user's); a
+    failure becomes an :class:`IntegrationError` naming the file.
     """
-    tmp = path.with_name(f".{path.name}.aria-tray-tmp")
     try:
-        mode = path.stat().st_mode & 0o777 if path.exists() else 0o644
-        tmp.write_bytes(data)
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
+        atomic_file.write_atomic(path, data, mode=None)
     except OSError as exc:
-        tmp.unlink(missing_ok=True)
         raise IntegrationError(f"cannot write {path}: {exc}") from exc
