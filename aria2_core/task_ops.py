@@ -326,10 +326,25 @@ def fetch_details(client: Aria2Client, gid: str) -> TaskDetails:
         calls.append(("aria2.getPeers", [gid]))
     answers = client.multicall(calls)
     if isinstance(answers[0], list):
-        details.uris = [(str(u.get("uri", "")), str(u.get("status", ""))) for u in answers[0]]
+        details.uris = _unique_uris(answers[0])
     if len(answers) > 1 and isinstance(answers[1], list):
         details.peers = [_peer(p) for p in answers[1]]
     return details
+
+
+def _unique_uris(answer: list[Any]) -> list[tuple[str, str]]:
+    """``getUris`` lists a link once per connection (``split``): show each once.
+
+    A link counts as "used" when any of its copies is.
+    """
+    states: dict[str, str] = {}
+    for item in answer:
+        if not isinstance(item, dict) or not item.get("uri"):
+            continue
+        uri, state = str(item["uri"]), str(item.get("status", ""))
+        if states.get(uri) != "used":
+            states[uri] = state
+    return list(states.items())
 
 
 def details_from_record(info: DownloadInfo | HistoryRecord) -> TaskDetails:

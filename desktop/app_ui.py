@@ -77,6 +77,7 @@ class AppUi(QObject):
             window = self._make_window()
             window.drop_handler = self.drops
             window.add_requested.connect(self.show_add_dialog)
+            window.settings_requested.connect(self.show_settings)
             self._window = window
         return self._window
 

@@ -14,10 +14,11 @@ methods and Qt signals. Two rules shape it:
 
 from __future__ import annotations
 
+import collections
 import logging
 import os
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -92,6 +93,11 @@ class Controller(TaskControls, EngineSettingsControl):
         self._stopping = True
         self._poll_timer.stop()
         self.engine.stop(on_stopped)
+
+    def restart_engine(self) -> None:
+        """The user's "Try again" after the engine failed: start aria2c afresh."""
+        if self.engine.state == EngineState.FAILED:
+            self.engine.restart()
 
     def stop_now(self) -> None:
         self._stopping = True
@@ -218,6 +224,11 @@ class Controller(TaskControls, EngineSettingsControl):
         self.refresh_stats()
 
     def _got_stats(self, stats: GlobalStat) -> None:
+        if stats.num_active == 0 and (stats.download_speed or stats.upload_speed):
+            # aria2's global speed is a moving average that stops updating when
+            # no download runs: with nothing active it would freeze at the last
+            # non-zero value (paused, finished). Nothing active moves nothing.
+            stats = replace(stats, download_speed=0, upload_speed=0)
         self._stats = stats
         self.stats_changed.emit(stats)
         busy = stats.num_active > 0
@@ -231,6 +242,10 @@ class Controller(TaskControls, EngineSettingsControl):
     def _on_engine_state(self, state: str) -> None:
         if state != EngineState.READY:
             self._poll_timer.stop()
+            if self._stats != GlobalStat():
+                # No engine, no transfer: the last numbers would be stale.
+                self._stats = GlobalStat()
+                self.stats_changed.emit(self._stats)
         if state == EngineState.FAILED:
             self.notice.emit(Notice(self.tr("Download engine stopped"), self.engine.error, True))
         self.engine_state_changed.emit(state)
@@ -243,7 +258,13 @@ class Controller(TaskControls, EngineSettingsControl):
 
     # -- status (for --status and the tooltip) ----------------------------
     def status(self) -> dict[str, Any]:
+        """What ``--status`` prints: counts from the list the window shows, history included.
+
+        aria2's own ``numStopped`` counts only what it still holds, and
+        finished downloads move to the history at once, so it is not used.
+        """
         stats = self._stats
+        by_status = collections.Counter(r.status for r in self.downloads())
         return {
             "running": True,
             "app_pid": os.getpid(),
@@ -253,9 +274,12 @@ class Controller(TaskControls, EngineSettingsControl):
             "engine_error": self.engine.error,
             "home": str(self._paths.home),
             "counts": {
-                "active": stats.num_active,
-                "waiting": stats.num_waiting,
-                "stopped": stats.num_stopped,
+                "active": by_status["active"],
+                "waiting": by_status["waiting"] + by_status["paused"],
+                "paused": by_status["paused"],
+                "stopped": by_status["complete"] + by_status["error"] + by_status["removed"],
+                "complete": by_status["complete"],
+                "failed": by_status["error"] + by_status["removed"],
             },
             "download_speed": stats.download_speed,
             "upload_speed": stats.upload_speed,

@@ -8,9 +8,12 @@ aria2c runs with (:func:`aria2_core.live_options.plan_change`):
   on the RPC worker; the engine keeps the new settings, so the conf file
   written at the next start, after a crash too, agrees;
 * what it cannot (another binary, an extra option it reads only at start,
-  an option removed) restarts aria2c: ``engine.stop`` saves the session and
-  ends it the orderly way, then ``engine.start`` with the new conf file.
-  The UI asks the user first (:meth:`restart_reasons` tells it why).
+  an option removed) restarts aria2c: first the chosen binary parses the
+  new options in a dry run (``aria2_core.option_dryrun``; a value it
+  refuses is reported and nothing changes), then ``engine.stop`` saves the
+  session and ends it the orderly way, and ``engine.start`` runs with the
+  new conf file. The UI asks the user first (:meth:`restart_reasons` tells
+  it why).
 
 Settings applied while aria2c is starting are sent as soon as it is ready.
 
@@ -31,10 +34,12 @@ from PySide6.QtCore import QTimer
 from aria2_core.binary import find_aria2c
 from aria2_core.config import EngineSettings
 from aria2_core.errors import ConfigError
-from aria2_core.live_options import RestartReason, plan_change
+from aria2_core.live_options import RestartReason, effective_options, plan_change
 from aria2_core.option_catalog import default_cache_file, known_options
+from aria2_core.option_dryrun import OptionRejection, check_options
 
 from .frozen_env import child_environment
+from .messages import option_rejection
 from .tasks import TaskRunner
 
 if TYPE_CHECKING:
@@ -93,12 +98,11 @@ class EngineSettingsControl:
         except ConfigError as exc:  # a value that cannot be written safely: keep the old
             _later(on_done, [str(exc)])
             return False
-        self._use_settings(new)
         if change.needs_restart:
             log.info("settings need an aria2c restart: %s", change.restart)
-            self._restart_engine()
-            _later(on_done, [])
+            self._check_then_restart(new, on_done)
             return True
+        self._use_settings(new)
         if not change.live:
             _later(on_done, [])
             return False
@@ -128,6 +132,42 @@ class EngineSettingsControl:
 
         self.tasks.run(lambda: client.change_global_option(live), on_done=done, on_error=failed)
         return False
+
+    def _check_then_restart(self, new: EngineSettings, on_done: ApplyCallback | None) -> None:
+        """Restart with ``new`` only if its aria2c accepts every value (a dry run).
+
+        A refused value would leave no engine at all (aria2c exits 28 at
+        start), so it is reported instead, and aria2c runs on untouched.
+        """
+        scratch = self._paths.engine_dir
+
+        def work() -> OptionRejection | None:
+            binary = find_aria2c(new.binary_override)
+            env = child_environment(dict(os.environ))
+            return check_options(binary, effective_options(new), scratch, env)
+
+        def checked(rejection: OptionRejection | None) -> None:
+            if rejection is not None:
+                log.warning("aria2c refuses the new settings: %s", rejection.message)
+                if on_done is not None:
+                    on_done([option_rejection(rejection)])
+                return
+            self._use_settings(new)
+            self._restart_engine()
+            if on_done is not None:
+                on_done([])
+
+        def failed(exc: BaseException) -> None:
+            if on_done is not None:
+                on_done([str(exc)])
+
+        self._option_worker().run(work, on_done=checked, on_error=failed)
+
+    def _option_worker(self) -> TaskRunner:
+        """A worker of its own for running the binary: a slow one never delays RPC."""
+        if self._catalog_tasks is None:
+            self._catalog_tasks = TaskRunner(self)  # type: ignore[arg-type]
+        return self._catalog_tasks
 
     def _use_settings(self, settings: EngineSettings) -> None:
         self._settings = settings
@@ -173,15 +213,13 @@ class EngineSettingsControl:
         Cached per binary (path, size, mtime) in the app home; the first
         read of a binary runs ``aria2c --help=#all`` once.
         """
-        if self._catalog_tasks is None:
-            self._catalog_tasks = TaskRunner(self)  # type: ignore[arg-type]
         cache = default_cache_file(self._paths.engine_dir)
 
         def work() -> frozenset[str]:
             binary = find_aria2c(binary_override)
             return known_options(binary, cache, child_environment(dict(os.environ)))
 
-        self._catalog_tasks.run(work, on_done=on_done, on_error=on_error)
+        self._option_worker().run(work, on_done=on_done, on_error=on_error)
 
     def _shutdown_settings_control(self) -> None:
         if self._catalog_tasks is not None:

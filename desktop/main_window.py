@@ -39,6 +39,7 @@ from aria2_core.models import DownloadInfo, GlobalStat, TaskDetails
 from .controller import Controller
 from .details_pane import DetailsPane
 from .download_model import FILTERS, Column, DownloadFilterProxy, DownloadTableModel, Role
+from .engine_banner import EngineBanner
 from .messages import duration_units
 from .progress_delegate import ProgressDelegate
 from .resources import icon
@@ -53,6 +54,7 @@ class MainWindow(QMainWindow):
     """The download manager window over one :class:`Controller`."""
 
     add_requested = Signal()
+    settings_requested = Signal()
 
     def __init__(self, controller: Controller, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -63,6 +65,7 @@ class MainWindow(QMainWindow):
         self.setAcceptDrops(True)
         self.drop_handler: DropHandler | None = None
         self._controller = controller
+        self._details_for: DownloadInfo | None = None  # the row the details were read for
 
         self.model = DownloadTableModel(self)
         self.proxy = DownloadFilterProxy(self)
@@ -85,6 +88,13 @@ class MainWindow(QMainWindow):
         self.search.setMaximumWidth(320)
         self.search.textChanged.connect(self.proxy.set_search_text)
 
+        self.engine_banner = EngineBanner()
+        self.engine_banner_text = self.engine_banner.text
+        self.engine_banner_settings = self.engine_banner.settings_button
+        self.engine_banner_retry = self.engine_banner.retry_button
+        self.engine_banner.settings_requested.connect(self.settings_requested)
+        self.engine_banner.retry_requested.connect(controller.restart_engine)
+
         self.window_actions = WindowActions(self, controller)
         self.table.addAction(self.window_actions.actions["remove"])
         self.addToolBar(self._make_toolbar())
@@ -99,8 +109,10 @@ class MainWindow(QMainWindow):
         controller.downloads_refreshed.connect(self._on_refreshed)
         controller.stats_changed.connect(self._on_stats)
         controller.list_problem.connect(self._on_list_problem)
+        controller.engine_state_changed.connect(self._on_engine_state)
         self._on_refreshed(controller.downloads())
         self._on_stats(controller.stats)
+        self._on_engine_state(str(controller.engine.state))
 
     # -- construction -------------------------------------------------------
     def _make_table(self) -> QTableView:
@@ -158,6 +170,10 @@ class MainWindow(QMainWindow):
         layout = QVBoxLayout(center)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(2)
+        banner = QHBoxLayout()
+        banner.setContentsMargins(6, 4, 6, 0)
+        banner.addWidget(self.engine_banner)
+        layout.addLayout(banner)
         layout.addLayout(filters)
         layout.addWidget(splitter)
         return center
@@ -244,7 +260,9 @@ class MainWindow(QMainWindow):
             info = self._controller.download(gid)
             if info is None:
                 self.details.clear()
-            elif info.status == "active":
+            elif info.status == "active" or info is not self._details_for:
+                # Running, or changed since the details were read (it just
+                # completed, failed, was paused): read them again.
                 self._fetch_details(gid)
 
     @Slot(object)
@@ -265,6 +283,10 @@ class MainWindow(QMainWindow):
             )
         )
 
+    @Slot(str)
+    def _on_engine_state(self, state: str) -> None:
+        self.engine_banner.show_state(state, self._controller.engine.error)
+
     def selected_records(self) -> list[DownloadInfo]:
         rows = self.table.selectionModel().selectedRows()
         return [index.data(Role.RECORD) for index in rows]
@@ -282,6 +304,9 @@ class MainWindow(QMainWindow):
             self.details.clear()
 
     def _fetch_details(self, gid: str) -> None:
+        # The worker hands back the same object for a row that did not change.
+        self._details_for = self._controller.download(gid)
+
         def show(details: TaskDetails | None) -> None:
             current = self.selected_gids()
             if current == [gid]:

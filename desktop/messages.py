@@ -18,6 +18,7 @@ from aria2_core import add_options as ao
 from aria2_core import links as lk
 from aria2_core import live_options as lo
 from aria2_core import option_catalog as oc
+from aria2_core import option_dryrun as od
 from aria2_core.errors import LinkError
 from aria2_core.formatting import DurationUnits
 
@@ -105,6 +106,17 @@ def option_problem(problem: oc.OptionProblem) -> str:
     return QCoreApplication.translate("Messages", "Line {line}: {text}").format(
         line=problem.line, text=text
     )
+
+
+def option_rejection(rejection: od.OptionRejection) -> str:
+    """aria2c refused a value in a dry run (or at start): which option, and why."""
+    if rejection.option:
+        return QCoreApplication.translate(
+            "Messages", "aria2c does not accept the value of “{option}”: {detail}"
+        ).format(option=rejection.option, detail=rejection.detail or rejection.message)
+    return QCoreApplication.translate(
+        "Messages", "aria2c does not accept the options: {detail}"
+    ).format(detail=rejection.message)
 
 
 def field_problem(problem: ao.FieldProblem) -> str:

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -65,6 +65,18 @@ class _Refresh:
     busy: bool
     finished: list[DownloadInfo]
     problem: str = ""
+
+
+def halted(info: DownloadInfo) -> DownloadInfo:
+    """A live row while aria2c is not running: queued, no speeds, no connections.
+
+    aria2 restores an active download as waiting from its session, so
+    "Queued" is what the row will be when the engine is back.
+    """
+    if info.status != "active" and not (info.download_speed or info.upload_speed):
+        return info
+    status = "waiting" if info.status == "active" else info.status
+    return replace(info, status=status, download_speed=0, upload_speed=0, connections=0)
 
 
 REFRESH_VISIBLE_MS = 1000
@@ -146,10 +158,10 @@ class TaskControls(TaskActions):
             return
         client = self.engine.client
         if client is None:
-            # No engine (starting, restarting, failed): keep the last live rows
-            # and show the history as it is now.
-            live = [r for r in self._rows if not getattr(r, "from_history", False)]
-            self._publish(live + self.history.downloads(), busy=self._busy, finished=[])
+            # No engine (starting, restarting, failed): keep the last live rows,
+            # but nothing runs, so none shows a speed, and show the history as it is now.
+            live = [halted(r) for r in self._rows if not getattr(r, "from_history", False)]
+            self._publish(live + self.history.downloads(), busy=False, finished=[])
             return
         if self._refreshing:
             self._refresh_again = True
@@ -240,6 +252,7 @@ class TaskControls(TaskActions):
     def _tasks_engine_state(self, state: str) -> None:
         if self.engine.client is None:
             self._refresh_timer.stop()
+            self.refresh_downloads()  # the rows stop showing live numbers now
 
     # -- details and paths ------------------------------------------------
     def fetch_details(self, gid: str, on_done: Callable[[TaskDetails | None], None]) -> None:

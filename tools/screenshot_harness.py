@@ -9,7 +9,8 @@ with the scene's links). :class:`Stage` then
   the server slows that file to its set speed (or the app pauses it), so
   rows show believable progress, speeds and ETAs;
 * answers the driver's one-line commands on stdin (``window``, ``add-dialog``,
-  ``drop-zone``, ``tray-action <name>``, ``hide``, ``quit``) by showing that piece and replying
+  ``drop-zone``, ``tray-action <name>``, ``engine-failed``, ``hide``, ``quit``)
+  by showing that piece and replying
   ``@@ ok <X window id>``, or ``@@ skip <why>`` when this build has no such
   piece (yet).
 
@@ -138,6 +139,8 @@ class Stage(QObject):
         elif command.startswith("tray-action "):  # any other piece, for a look by hand
             needle = command.split(" ", 1)[1]
             self._open_new_window(self._tray_action(needle), f"tray action {needle!r}", None)
+        elif command == "engine-failed":
+            self._fail_engine()
         elif command == "hide":
             self._hide_all()
             QTimer.singleShot(300, lambda: say("ok"))
@@ -159,6 +162,33 @@ class Stage(QObject):
         window.table.setFocus()
         # Details arrive from the worker; a refresh later the rows are repainted.
         QTimer.singleShot(2500, lambda: say(f"ok {int(window.winId())}"))
+
+    def _fail_engine(self) -> None:
+        """Make aria2c fail for real (an option it refuses), then show the window's banner.
+
+        The settings file is not touched: the bad option goes only into the
+        engine's next conf file, the way a hand-edited settings file would.
+        """
+        from dataclasses import replace
+
+        engine = self.controller.engine
+        good = self.controller.engine_settings()
+        bad = replace(good, extra_options={**good.extra_options, "max-tries": "abc"})
+        engine.update_settings(bad)
+        engine.stop(engine.restart)
+        deadline = time.monotonic() + 20
+
+        def look() -> None:
+            banner = self.window.findChild(QWidget, "engine-banner")
+            if banner is not None and not banner.isHidden():
+                engine.update_settings(good)  # "Try again" would now work
+                self._show_window()
+            elif time.monotonic() > deadline:
+                say(f"skip the engine-failed banner did not appear (engine: {engine.state})")
+            else:
+                QTimer.singleShot(100, look)
+
+        QTimer.singleShot(100, look)
 
     def _hide_all(self) -> None:
         for w in QApplication.topLevelWidgets():

@@ -11,10 +11,11 @@ What it does:
    one paused, one finished and one failed, so every kind of row shows;
 3. photographs, with ImageMagick's ``import``: the main window, the tray
    menu (opened by right-clicking the icon in trayer with ``xdotool``, as a
-   user would), the add dialog and the drop zone.
+   user would), the add dialog, the drop zone, and last the window's banner
+   for a failed download engine (aria2c made to refuse an option).
 
 The harness takes one-line commands on stdin (``window``, ``add-dialog``,
-``drop-zone``, ``hide``, ``quit``), shows that piece and answers with its X
+``drop-zone``, ``engine-failed``, ``hide``, ``quit``), shows that piece and answers with its X
 window id; nothing in the app itself knows about screenshots. A piece this
 build does not have (yet) is skipped with a message and its old PNG stays,
 so the script can simply be run again later.
@@ -219,6 +220,7 @@ def shoot_language(lang: str, xserver: Any, www: Path, out: Path, work: Path) ->
         harness.ask("hide")
 
         skipped += shoot_tray_menu(lang, xserver, out)
+        grab("engine-failed", "engine-failed")  # last: it stops aria2c for good
     finally:
         harness.stop()
         stray = leftover_aria2c(home)

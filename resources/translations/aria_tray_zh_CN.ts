@@ -162,7 +162,7 @@
 <context>
     <name>AppUi</name>
     <message>
-        <location filename="../../desktop/app_ui.py" line="+152"/>
+        <location filename="../../desktop/app_ui.py" line="+153"/>
         <source>Speed limit not changed</source>
         <translation>速度限制未更改</translation>
     </message>
@@ -170,7 +170,7 @@
 <context>
     <name>Controller</name>
     <message>
-        <location filename="../../desktop/controller.py" line="+149"/>
+        <location filename="../../desktop/controller.py" line="+155"/>
         <source>Some links were not added</source>
         <translation>部分链接未能添加</translation>
     </message>
@@ -205,7 +205,7 @@
         <translation>下载引擎仍在启动，请稍后再试。</translation>
     </message>
     <message>
-        <location line="+40"/>
+        <location line="+49"/>
         <source>Download engine stopped</source>
         <translation>下载引擎已停止</translation>
     </message>
@@ -458,19 +458,46 @@
     </message>
 </context>
 <context>
+    <name>EngineBanner</name>
+    <message>
+        <location filename="../../desktop/engine_banner.py" line="+45"/>
+        <source>Open Settings…</source>
+        <translation>打开设置…</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Try again</source>
+        <translation>重试</translation>
+    </message>
+    <message>
+        <location line="+21"/>
+        <source>The download engine has stopped, so no download can run.
+{error}
+Check the options in Settings (Advanced), then try again.</source>
+        <translation>下载引擎已停止，任何下载都无法进行。
+{error}
+请检查“设置”（高级）中的选项，然后重试。</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>No reason was given.</source>
+        <translation>未给出原因。</translation>
+    </message>
+</context>
+<context>
     <name>MainWindow</name>
     <message>
-        <location filename="../../desktop/main_window.py" line="+60"/>
+        <location filename="../../desktop/main_window.py" line="+62"/>
         <source>Aria Tray</source>
         <translation>Aria Tray</translation>
     </message>
     <message>
-        <location line="+22"/>
+        <location line="+23"/>
         <source>Search names and links…</source>
         <translation>搜索名称和链接…</translation>
     </message>
     <message>
-        <location line="+55"/>
+        <location line="+64"/>
         <source>Fetching metadata</source>
         <translation>正在获取元数据</translation>
     </message>
@@ -480,7 +507,7 @@
         <translation>连接数</translation>
     </message>
     <message>
-        <location line="+28"/>
+        <location line="+32"/>
         <source>Actions</source>
         <translation>操作</translation>
     </message>
@@ -510,7 +537,7 @@
         <translation>失败 ({count})</translation>
     </message>
     <message>
-        <location line="+20"/>
+        <location line="+22"/>
         <source>The download list can&apos;t be updated: {problem}. Retrying…</source>
         <translation>无法更新下载列表：{problem}。正在重试…</translation>
     </message>
@@ -523,7 +550,7 @@
 <context>
     <name>Messages</name>
     <message>
-        <location filename="../../desktop/messages.py" line="+32"/>
+        <location filename="../../desktop/messages.py" line="+33"/>
         <source>empty line</source>
         <translation>空行</translation>
     </message>
@@ -626,6 +653,16 @@
         <location line="+3"/>
         <source>Line {line}: {text}</source>
         <translation>第 {line} 行：{text}</translation>
+    </message>
+    <message>
+        <location line="+8"/>
+        <source>aria2c does not accept the value of “{option}”: {detail}</source>
+        <translation>aria2c 不接受“{option}”的值：{detail}</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>aria2c does not accept the options: {detail}</source>
+        <translation>aria2c 不接受这些选项：{detail}</translation>
     </message>
     <message>
         <location line="+8"/>

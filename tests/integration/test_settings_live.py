@@ -192,3 +192,40 @@ def test_tray_speed_limit_is_saved_only_after_aria2_takes_it(qtbot: Any, world: 
     assert problems == [[]]
     assert world.probe(c).get_global_option()["max-overall-download-limit"] == "500000"
     assert world.store.load().download_limit == 500_000
+
+
+def test_a_bad_value_in_a_restart_change_never_reaches_the_engine(
+    qtbot: Any, world: AppWorld
+) -> None:
+    """max-tries=abc next to a read-at-start option: checked by the binary, refused."""
+    c = world.controller()
+    prefs = world.preferences(c)
+    before = world.store.load()
+    dialog = SettingsDialog(prefs)
+    qtbot.addWidget(dialog)
+    asked: list[Any] = []
+    dialog.confirm_restart = lambda reasons: bool(asked.append(reasons)) or True
+    dialog.extra_edit.setPlainText(
+        dialog.extra_edit.toPlainText() + "disk-cache=4M\nmax-tries=abc\n"
+    )
+    pid = c.engine.pid
+    dialog.show()
+    dialog.apply()
+    qtbot.waitUntil(lambda: bool(asked) and not dialog._applying, timeout=WAIT_MS)
+    qtbot.wait(500)  # a restart, if one began, would show now
+    assert dialog.isVisible(), "the dialog stays open with the reason"
+    assert "max-tries" in dialog.status.text() and "abc" in dialog.status.text()
+    assert c.engine.state == "ready" and c.engine.pid == pid
+    assert world.store.load() == before
+    assert "max-tries" not in c.engine_settings().extra_options
+    assert world.probe(c).get_global_option()["max-tries"] == "5"
+
+    # A value it takes goes through, by the restart.
+    dialog.extra_edit.setPlainText(
+        before_text := dialog.extra_edit.toPlainText().replace("max-tries=abc", "max-tries=7")
+    )
+    assert "max-tries=7" in before_text
+    with qtbot.waitSignal(c.engine.ready, timeout=WAIT_MS):
+        dialog.apply()
+    assert c.engine.pid != pid
+    assert world.probe(c).get_global_option()["max-tries"] == "7"
