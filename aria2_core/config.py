@@ -33,6 +33,9 @@ FORBIDDEN_OPTIONS = frozenset(
         "conf-path",
         "daemon",
         "enable-rpc",
+        "bt-save-metadata",
+        "dht-file-path",
+        "dht-file-path6",
         "input-file",
         "rpc-allow-origin-all",
         "rpc-certificate",
@@ -40,6 +43,7 @@ FORBIDDEN_OPTIONS = frozenset(
         "rpc-listen-port",
         "rpc-passwd",
         "rpc-private-key",
+        "rpc-save-upload-metadata",
         "rpc-secret",
         "rpc-secure",
         "rpc-user",
@@ -202,6 +206,14 @@ def _owned_options(paths: AppPaths, port: int, secret: str) -> dict[str, str]:
         "input-file": str(paths.session_file),
         "save-session": str(paths.session_file),
         "save-session-interval": str(SESSION_SAVE_INTERVAL_S),
+        # aria2's own files stay in the app home. It would write a copy of
+        # every torrent/metalink added over RPC (and a magnet's metadata)
+        # into the user's download folder, and its DHT table into
+        # ~/.cache/aria2. The app keeps its own copies (aria2_core.ledger).
+        "rpc-save-upload-metadata": "false",
+        "bt-save-metadata": "false",
+        "dht-file-path": str(paths.dht_file),
+        "dht-file-path6": str(paths.dht_file.with_name("dht6.dat")),
     }
 
 
@@ -247,10 +259,17 @@ def write_private_file(path: Path, text: str) -> None:
 
 
 def ensure_session_file(paths: AppPaths) -> None:
-    """aria2c exits 1 when ``--input-file`` is missing, so make an empty one."""
+    """aria2c exits 1 when ``--input-file`` is missing, so make an empty one.
+
+    Then add back the torrents and metalinks aria2 could not save itself
+    (``aria2_core.ledger``; imported here, as it uses this module's checks).
+    """
+    from .ledger import restore_into_session
+
     paths.engine_dir.mkdir(parents=True, exist_ok=True)
     if not paths.session_file.exists():
         write_private_file(paths.session_file, "")
+    restore_into_session(paths)
 
 
 def build_launch(

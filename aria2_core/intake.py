@@ -11,14 +11,24 @@ session already holds are then skipped rather than downloaded twice.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
 
 from .errors import LinkError, RpcError
 from .journal import JournalEntry
-from .links import LinkKind, parse_many
-from .rpc import Aria2Client, build_add_calls
+from .ledger import MAGNET, METALINK, TORRENT, URI, DownloadLedger, Origin
+from .links import Link, LinkKind, parse_many
+from .rpc import Aria2Client, Call, build_add_calls
 
 _URI_KINDS = (LinkKind.URI, LinkKind.MAGNET)
+_ORIGIN_KIND = {
+    LinkKind.URI: URI,
+    LinkKind.MAGNET: MAGNET,
+    LinkKind.TORRENT: TORRENT,
+    LinkKind.METALINK: METALINK,
+}
 
 
 @dataclass
@@ -47,14 +57,61 @@ def known_uris(client: Aria2Client) -> set[str]:
     return uris
 
 
+def add_options(link: Link, options: Mapping[str, Any], default_dir: str) -> dict[str, Any]:
+    """The options one download is added with: the entry's, plus its own folder.
+
+    Every download names its folder (``dir``), so a later change of the
+    default folder moves none of them, before or after a restart. Torrents
+    and magnets are ``force-save``d: aria2 drops a finished download from
+    its session otherwise, and a seeding torrent is a finished download.
+    """
+    result = dict(options)
+    if default_dir and not result.get("dir"):
+        result["dir"] = default_dir
+    if link.kind in (LinkKind.TORRENT, LinkKind.MAGNET):
+        result["force-save"] = "true"
+    return result
+
+
+def _origins(link: Link, options: Mapping[str, Any], gids: list[str], file: str) -> list[Origin]:
+    """How each gid came to be, for the ledger (Retry, restore, progress)."""
+    stored = {k: [str(i) for i in v] if isinstance(v, list) else str(v) for k, v in options.items()}
+    stored.pop("pause", None)  # the pause state is followed separately
+    kind = _ORIGIN_KIND[link.kind]
+    uris = (link.value,) if kind in (URI, MAGNET) else ()
+    if kind == METALINK and len(gids) > 1:  # one gid per file of the metalink
+        return [
+            Origin(g, kind, uris, file, {**stored, "select-file": str(n)})
+            for n, g in enumerate(gids, start=1)
+        ]
+    return [Origin(g, kind, uris, file, stored) for g in gids]
+
+
+def _prepare(link: Link, ledger: DownloadLedger | None) -> tuple[Link, str]:
+    """A file link is added from the app's private copy, kept for restarts and Retry."""
+    if ledger is None or link.kind not in (LinkKind.TORRENT, LinkKind.METALINK):
+        return link, ""
+    try:
+        data = Path(link.value).read_bytes()
+    except OSError as exc:
+        raise LinkError(link.value, f"cannot read file ({exc.strerror or exc})") from exc
+    name = ledger.keep_metadata(data, _ORIGIN_KIND[link.kind])
+    return Link(link.kind, str(ledger.metadata_dir / name)), name
+
+
 def hand_over(
-    client: Aria2Client, entries: list[JournalEntry], replayed_before: float
+    client: Aria2Client,
+    entries: list[JournalEntry],
+    replayed_before: float,
+    ledger: DownloadLedger | None = None,
+    default_dir: str = "",
 ) -> list[EntryOutcome]:
     """Add each entry's links in one ``system.multicall``; then save the session.
 
     Entries older than ``replayed_before`` (the app's start time) are replays
     and are checked against what aria2 already holds. Bad links become
-    problems of their entry; the good ones still go in.
+    problems of their entry; the good ones still go in. Each added gid's
+    origin goes into ``ledger`` before the session is saved.
     """
     known = known_uris(client) if any(e.ts < replayed_before for e in entries) else set()
     outcomes = []
@@ -62,22 +119,30 @@ def hand_over(
         outcome = EntryOutcome(entry)
         parsed = parse_many(entry.items)
         outcome.problems.extend(str(err) for err in parsed.errors)
-        links, calls = [], []
+        added: list[tuple[Link, dict[str, Any], str]] = []
+        calls: list[Call] = []
         for link in parsed.links:
             if entry.ts < replayed_before and link.kind in _URI_KINDS and link.value in known:
                 outcome.already_there += 1
                 continue
             try:  # a .torrent may vanish between parsing and reading
-                calls.extend(build_add_calls([link], entry.options))
-                links.append(link)
+                source, file = _prepare(link, ledger)
+                options = add_options(link, entry.options, default_dir)
+                calls.extend(build_add_calls([source], options))
+                added.append((link, options, file))
             except LinkError as exc:
                 outcome.problems.append(str(exc))
+        origins: list[Origin] = []
         if calls:
-            for link, result in zip(links, client.multicall(calls), strict=True):
+            for (link, options, file), result in zip(added, client.multicall(calls), strict=True):
                 if isinstance(result, RpcError):
                     outcome.problems.append(f"{link.value}: {result.message}")
-                else:
-                    outcome.gids.extend(result if isinstance(result, list) else [result])
+                    continue
+                gids = [str(g) for g in (result if isinstance(result, list) else [result])]
+                outcome.gids.extend(gids)
+                origins += _origins(link, options, gids, file)
+        if ledger is not None:
+            ledger.record(origins)
         outcomes.append(outcome)
     client.save_session()
     return outcomes

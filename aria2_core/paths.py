@@ -94,6 +94,21 @@ class AppPaths:
         return self.engine_dir / "session.txt"
 
     @property
+    def ledger_file(self) -> Path:
+        """How each download was added and how far it got (see ``aria2_core.ledger``)."""
+        return self.engine_dir / "downloads.json"
+
+    @property
+    def metadata_dir(self) -> Path:
+        """Private copies of the ``.torrent`` and metalink files the user added."""
+        return self.engine_dir / "metadata"
+
+    @property
+    def dht_file(self) -> Path:
+        """aria2's DHT routing table (IPv4); ``dht6.dat`` next to it for IPv6."""
+        return self.engine_dir / "dht.dat"
+
+    @property
     def ownership_file(self) -> Path:
         """JSON record of the aria2c we started (see ``aria2_core.ownership``)."""
         return self.engine_dir / "owned-aria2c.json"

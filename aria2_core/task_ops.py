@@ -17,6 +17,7 @@ from typing import Any
 from .download_files import delete_download_files
 from .errors import RpcError
 from .history import HistoryRecord, HistoryStore, should_record
+from .ledger import DownloadLedger
 from .models import STATUS_KEYS, DownloadInfo, Peer, TaskDetails
 from .rpc import POS_CUR, Aria2Client, Call
 
@@ -89,7 +90,12 @@ def share_unchanged(
     return {info.gid: info for info in rows}
 
 
-def sweep_stopped(client: Aria2Client, lists: TaskLists, history: HistoryStore) -> None:
+def sweep_stopped(
+    client: Aria2Client,
+    lists: TaskLists,
+    history: HistoryStore,
+    ledger: DownloadLedger | None = None,
+) -> None:
     """Move finished downloads into ``history``, then make aria2 forget them.
 
     The history is written (fsync) before ``removeDownloadResult``, so a crash
@@ -111,6 +117,9 @@ def sweep_stopped(client: Aria2Client, lists: TaskLists, history: HistoryStore) 
             return
     if not lists.stopped:
         return
+    if ledger is not None:  # kept for Retry, never restored; the rest is gone for good
+        ledger.mark_finished(info.gid for info in keep)
+        ledger.forget(info.gid for info in lists.stopped if not should_record(info))
     answers = client.multicall(
         [("aria2.removeDownloadResult", [info.gid]) for info in lists.stopped]
     )
@@ -191,11 +200,13 @@ def begin_remove(
     history: HistoryStore,
     gids: Sequence[str],
     delete_files: bool,
+    ledger: DownloadLedger | None = None,
 ) -> ActionResult:
     """First step of a removal: history entries go at once, live ones are asked to stop.
 
     ``value`` maps each live gid being removed to its last record, for
-    :func:`finish_remove`.
+    :func:`finish_remove`. The ledger forgets them at once, so a quit right
+    after never restores a removed torrent.
     """
     result = ActionResult(value={})
     for record in history.remove(gids):
@@ -208,6 +219,8 @@ def begin_remove(
         result.done += started.done
         result.problems += started.problems
         result.value = started.value
+    if ledger is not None:
+        ledger.forget(result.done)
     return result
 
 
@@ -240,64 +253,11 @@ def finish_remove(
     return []
 
 
-def retry_downloads(
-    client: Aria2Client, sources: Sequence[DownloadInfo | HistoryRecord], history: HistoryStore
-) -> ActionResult:
-    """Add failed downloads again from their links; forget the old entries that worked."""
-    result = ActionResult()
-    for source in sources:
-        calls = retry_calls(source)
-        if not calls:
-            result.skipped.append(source.name)
-            continue
-        failures = [a for a in client.multicall(calls) if isinstance(a, RpcError)]
-        if failures:
-            result.problems.append(f"{source.name}: {failures[0].message}")
-        else:
-            result.done.append(source.gid)
-    history.remove(result.done)
-    forget_results(client, result.done)
-    return result
-
-
 def forget_results(client: Aria2Client, gids: Sequence[str]) -> None:
     """Drop stopped results (ignoring gids aria2 no longer knows), then save."""
     if gids:
         client.multicall([("aria2.removeDownloadResult", [g]) for g in gids])
     client.save_session()
-
-
-def retry_calls(info: DownloadInfo | HistoryRecord) -> list[Call]:
-    """``addUri`` calls that start a failed download again, in the same place.
-
-    Each file with sources is re-added with its folder and its name relative
-    to it (``out``), so aria2 finds its ``.aria2`` control file and resumes.
-    A torrent is re-added from its info hash as a magnet link.
-    """
-    folder = info.dir
-    if info.info_hash:
-        magnet = f"magnet:?xt=urn:btih:{info.info_hash}"
-        return [("aria2.addUri", [[magnet], {"dir": folder} if folder else {}])]
-    calls: list[Call] = []
-    for file in info.files:
-        if not file.uris:
-            continue
-        options: dict[str, str] = {"dir": folder} if folder else {}
-        relative = _relative_to(file.path, folder)
-        if relative:
-            options["out"] = relative
-        calls.append(("aria2.addUri", [list(file.uris), options]))
-    return calls
-
-
-def _relative_to(path: str, folder: str) -> str:
-    """``path`` relative to ``folder`` (aria2's ``out``), or just its file name."""
-    if not path:
-        return ""
-    base = folder.rstrip("/\\")
-    if base and path[: len(base) + 1] in (base + "/", base + "\\"):
-        return path[len(base) + 1 :]
-    return path.replace("\\", "/").rsplit("/", 1)[-1]
 
 
 def select_file_option(indexes: Iterable[int]) -> str:

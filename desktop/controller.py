@@ -92,6 +92,7 @@ class Controller(TaskControls, EngineSettingsControl):
         """Stop polling, then the engine; ``on_stopped`` runs when aria2c is gone."""
         self._stopping = True
         self._poll_timer.stop()
+        self._note_progress_at_stop()
         self.engine.stop(on_stopped)
 
     def restart_engine(self) -> None:
@@ -133,10 +134,10 @@ class Controller(TaskControls, EngineSettingsControl):
         self._draining = True
         entries = pending[:50]
 
-        started = self._started_at
+        started, ledger = self._started_at, self.ledger
 
         def send() -> list[EntryOutcome]:
-            return hand_over(client, entries, replayed_before=started)
+            return hand_over(client, entries, started, ledger, str(self._settings.download_dir))
 
         self.tasks.run(send, on_done=self._drained, on_error=self._drain_failed)
 

@@ -18,14 +18,15 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtCore import QCoreApplication, QObject, QTimer, SignalInstance
 
 from aria2_core.history import HistoryRecord, HistoryStore
+from aria2_core.ledger import DownloadLedger
 from aria2_core.models import DownloadInfo
+from aria2_core.retry import retry_downloads
 from aria2_core.rpc import Aria2Client
 from aria2_core.task_ops import (
     ActionResult,
     begin_remove,
     finish_remove,
     move,
-    retry_downloads,
     run_per_gid,
     select_file_option,
 )
@@ -47,6 +48,7 @@ class TaskActions(QObject):
         engine: Engine
         tasks: TaskRunner
         history: HistoryStore
+        ledger: DownloadLedger
         notice: SignalInstance
         _by_gid: dict[str, DownloadInfo]
 
@@ -128,9 +130,10 @@ class TaskActions(QObject):
     ) -> bool:
         """Limit one download's speed; 0 means unlimited."""
         limit = str(max(0, int(bytes_per_s)))
-        return self._run_action(
+        return self._change_option(
             QCoreApplication.translate("TaskActions", "Speed limit not set"),
-            lambda c: run_per_gid(c, "aria2.changeOption", [gid], {"max-download-limit": limit}),
+            gid,
+            {"max-download-limit": limit},
             on_done,
         )
 
@@ -139,23 +142,38 @@ class TaskActions(QObject):
     ) -> bool:
         """Download only these files (1-based, as aria2 numbers them) of a torrent/metalink."""
         value = select_file_option(indexes)
-        return self._run_action(
+        return self._change_option(
             QCoreApplication.translate("TaskActions", "File selection not changed"),
-            lambda c: run_per_gid(c, "aria2.changeOption", [gid], {"select-file": value}),
+            gid,
+            {"select-file": value},
             on_done,
         )
 
+    def _change_option(
+        self, title: str, gid: str, options: dict[str, str], on_done: ActionCallback | None
+    ) -> bool:
+        """``aria2.changeOption`` for one download; the ledger remembers what aria2 took,
+        so a Retry or a restore brings the download back with it."""
+        ledger = self.ledger
+
+        def work(client: Aria2Client) -> ActionResult:
+            result = run_per_gid(client, "aria2.changeOption", [gid], options)
+            ledger.update_options(result.done, options)
+            return result
+
+        return self._run_action(title, work, on_done)
+
     def retry(self, gids: Sequence[str], on_done: ActionCallback | None = None) -> bool:
-        """Start failed downloads again from their links, then forget the failed entries."""
+        """Add failed downloads again as they were added, then forget the failed entries."""
         sources: list[DownloadInfo | HistoryRecord] = []
         for gid in gids:
             source = self.history.get(gid) or self._by_gid.get(gid)
             if source is not None and source.status in ("error", "removed"):
                 sources.append(source)
-        history = self.history
+        history, ledger = self.history, self.ledger
 
         def work(client: Aria2Client) -> ActionResult:
-            result = retry_downloads(client, sources, history)
+            result = retry_downloads(client, sources, history, ledger)
             result.problems += [
                 QCoreApplication.translate("TaskActions", "{name}: no link to retry").format(
                     name=name
@@ -176,7 +194,7 @@ class TaskActions(QObject):
         removed from aria2, and its files are deleted only once aria2 has
         closed them, which takes a removal a moment.
         """
-        history = self.history
+        history, ledger = self.history, self.ledger
         chosen = list(gids)
 
         def started(result: ActionResult) -> None:
@@ -188,7 +206,7 @@ class TaskActions(QObject):
 
         return self._run_action(
             QCoreApplication.translate("TaskActions", "Remove failed"),
-            lambda c: begin_remove(c, history, chosen, delete_files),
+            lambda c: begin_remove(c, history, chosen, delete_files, ledger),
             started,
             need_engine=any(g not in history for g in chosen),
         )

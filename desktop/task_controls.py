@@ -33,8 +33,10 @@ from PySide6.QtCore import QTimer, Signal, SignalInstance, Slot
 
 from aria2_core.download_files import containing_folder, open_target, source_links
 from aria2_core.history import HistoryRecord, HistoryStore
+from aria2_core.ledger import DownloadLedger
 from aria2_core.models import DownloadInfo, GlobalStat
 from aria2_core.task_ops import (
+    LIST_LIMIT,
     TaskDetails,
     TaskLists,
     details_from_record,
@@ -108,6 +110,7 @@ class TaskControls(TaskActions):
 
     def _init_task_controls(self) -> None:
         self.history = HistoryStore(self._paths.history_file)
+        self.ledger = DownloadLedger(self._paths.ledger_file, self._paths.metadata_dir)
         self._window_visible = False
         self._busy = False
         self._refreshing = False
@@ -167,18 +170,34 @@ class TaskControls(TaskActions):
             self._refresh_again = True
             return
         self._refreshing = True
-        history = self.history
+        history, ledger = self.history, self.ledger
 
         def work() -> _Refresh:
             lists: TaskLists = fetch_lists(client)
-            sweep_stopped(client, lists, history)
+            ledger.note_rows(lists.live)  # before the sweep: a magnet's successor inherits
+            sweep_stopped(client, lists, history, ledger)
             live = lists.live
+            if len(lists.waiting) < LIST_LIMIT and len(lists.stopped) < LIST_LIMIT:
+                present = {r.gid for r in live}
+                ledger.prune(lambda gid: gid in present or gid in history)
+            ledger.fill_progress(live)
             self._worker_rows = share_unchanged(live, self._worker_rows)  # worker-only state
             rows = live + [r for r in history.downloads() if r.gid not in self._worker_rows]
             by_gid = {r.gid: r for r in rows}  # built here: 10,000 rows cost the GUI nothing
             return _Refresh(rows, by_gid, bool(lists.active), lists.recorded, lists.problem)
 
         self.tasks.run(work, on_done=self._got_rows, on_error=self._refresh_failed)
+
+    def _note_progress_at_stop(self) -> None:
+        """Queue, ahead of the engine's own stop, a last look at every download's progress.
+
+        After a restart aria2 reports 0 for a download until it runs again;
+        the ledger then shows this instead. Same worker, so it runs before
+        the session is saved and aria2c ends.
+        """
+        client, ledger = self.engine.client, self.ledger
+        if client is not None:
+            self.tasks.run(lambda: ledger.note_rows(fetch_lists(client).live, everything=True))
 
     def _got_rows(self, outcome: _Refresh) -> None:
         self._refreshing = False

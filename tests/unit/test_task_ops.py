@@ -6,7 +6,8 @@ import pytest
 
 from aria2_core.history import HistoryFile, HistoryRecord
 from aria2_core.models import STATUS_KEYS, DownloadInfo, FileInfo
-from aria2_core.task_ops import details_from_record, list_calls, retry_calls, select_file_option
+from aria2_core.retry import retry_calls
+from aria2_core.task_ops import details_from_record, list_calls, select_file_option
 
 
 def test_one_refresh_is_three_filtered_calls() -> None:

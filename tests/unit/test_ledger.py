@@ -1,0 +1,103 @@
+"""The ledger: origins kept across restarts, restore entries, shown progress."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from aria2_core.ledger import (
+    MAGNET,
+    TORRENT,
+    DownloadLedger,
+    Origin,
+    Progress,
+    restore_entries,
+)
+from aria2_core.models import DownloadInfo, FileInfo
+
+
+def _ledger(tmp_path: Path) -> DownloadLedger:
+    return DownloadLedger(tmp_path / "downloads.json", tmp_path / "metadata")
+
+
+def test_origins_and_metadata_survive_a_reload(tmp_path: Path) -> None:
+    ledger = _ledger(tmp_path)
+    name = ledger.keep_metadata(b"d4:infod4:name1:xee", TORRENT)
+    assert ledger.keep_metadata(b"d4:infod4:name1:xee", TORRENT) == name  # kept once
+    ledger.record(
+        [Origin("a" * 16, TORRENT, file=name, options={"dir": "/dl", "header": ["A: b"]})]
+    )
+    again = _ledger(tmp_path)
+    origin = again.get("a" * 16)
+    assert origin is not None and origin.options == {"dir": "/dl", "header": ["A: b"]}
+    assert again.metadata_path(origin).read_bytes() == b"d4:infod4:name1:xee"
+
+
+def test_restore_entries_name_the_private_copy_gid_folder_and_pause(tmp_path: Path) -> None:
+    ledger = _ledger(tmp_path)
+    name = ledger.keep_metadata(b"torrent bytes", TORRENT)
+    ledger.record(
+        [
+            Origin(
+                "1" * 16,
+                TORRENT,
+                file=name,
+                options={"dir": "/dl", "select-file": "2"},
+                paused=True,
+            ),
+            Origin("2" * 16, TORRENT, file=name, options={"dir": "/dl"}),  # in aria2's session
+            Origin("3" * 16, TORRENT, file=name, options={"dir": "/dl"}, finished=True),
+            Origin("4" * 16, MAGNET, uris=("magnet:?xt=urn:btih:" + "a" * 40,)),  # aria2 saves it
+        ]
+    )
+    text = restore_entries(ledger, f"x.torrent\n gid={'2' * 16}\n")
+    assert text == (
+        f"{tmp_path / 'metadata' / name}\n gid={'1' * 16}\n pause=true\n dir=/dl\n select-file=2\n"
+    )
+
+
+def test_a_value_with_a_line_break_is_never_restored(tmp_path: Path) -> None:
+    ledger = _ledger(tmp_path)
+    name = ledger.keep_metadata(b"t", TORRENT)
+    ledger.record(
+        [Origin("1" * 16, TORRENT, file=name, options={"dir": "/dl\non-download-complete=x"})]
+    )
+    assert restore_entries(ledger, "") == ""
+
+
+def test_paused_rows_show_the_recorded_progress(tmp_path: Path) -> None:
+    ledger = _ledger(tmp_path)
+    gid = "5" * 16
+    ledger.record([Origin(gid, "uri", uris=("http://h/f.bin",))])
+    seen = DownloadInfo(
+        gid, "paused", 1000, 400, dir="/dl",
+        files=[FileInfo(1, "/dl/f.bin", 1000, 400, True, ("http://h/f.bin",))],
+    )  # fmt: skip
+    ledger.note_rows([seen])
+    assert _ledger(tmp_path).get(gid).progress == Progress(1000, 400, (("/dl/f.bin", 1000, 400),))
+    after_restart = [
+        DownloadInfo(
+            gid,
+            "paused",
+            0,
+            0,
+            name="f.bin",
+            files=[FileInfo(1, "", 0, 0, True, ("http://h/f.bin",))],
+        )
+    ]
+    _ledger(tmp_path).fill_progress(after_restart)
+    shown = after_restart[0]
+    assert (shown.total_length, shown.completed_length) == (1000, 400)
+    assert shown.files[0].path == "/dl/f.bin" and shown.name == "f.bin"
+
+
+def test_a_magnets_download_inherits_its_record_and_prune_drops_the_gone(tmp_path: Path) -> None:
+    ledger = _ledger(tmp_path)
+    name = ledger.keep_metadata(b"meta", TORRENT)
+    ledger.record(
+        [Origin("m" * 16, MAGNET, uris=("magnet:?x",)), Origin("t" * 16, TORRENT, file=name)]
+    )
+    ledger.note_rows([DownloadInfo("r" * 16, "active", following="m" * 16)])
+    assert ledger.get("r" * 16).uris == ("magnet:?x",)
+    ledger.prune(lambda gid: gid == "r" * 16)
+    assert [o.gid for o in ledger.origins()] == ["r" * 16]
+    assert not list((tmp_path / "metadata").iterdir())  # its last user is gone
