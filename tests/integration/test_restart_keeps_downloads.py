@@ -180,7 +180,8 @@ def test_aria2_keeps_its_own_files_in_the_app_home(
     c.submit([str(torrent)], source="test")
     rows_where(qtbot, c, lambda r: r.name == "own.bin" and r.completed_length == r.total_length > 0)
     world.stop(c)
-    assert [p.name for p in world.download_dir.iterdir() if p.suffix in (".torrent", ".meta4")] == []
+    copies = [p.name for p in world.download_dir.iterdir() if p.suffix in (".torrent", ".meta4")]
+    assert copies == []
     assert not (fake_home / ".cache" / "aria2").exists()
     assert not (fake_home / ".aria2").exists()
     assert Path(conf_value(world.paths.conf_file, "dht-file-path")).parent == world.paths.engine_dir
