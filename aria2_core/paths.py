@@ -10,7 +10,6 @@ sandboxes change TMPDIR, and a lock that moves is no lock at all.
 
 from __future__ import annotations
 
-import getpass
 import hashlib
 import os
 import sys
@@ -37,13 +36,6 @@ def default_home() -> Path:
     return Path(base) / "aria-tray"
 
 
-def _user_tag() -> str:
-    try:
-        return getpass.getuser()
-    except Exception:  # no user name in the environment: fall back to the uid
-        return str(os.getuid()) if hasattr(os, "getuid") else "user"
-
-
 @dataclass(frozen=True)
 class AppPaths:
     """All the files of one app home. Build it with :meth:`for_home`."""
@@ -62,16 +54,23 @@ class AppPaths:
 
     @property
     def server_name(self) -> str:
-        """The ``QLocalServer`` name: a socket path on Unix, a pipe name on Windows.
+        r"""The ``QLocalServer`` name: a socket path on Unix, a pipe name on Windows.
 
         Windows pipe names are machine-wide, so the user and a hash of the
-        home go into the name. On Unix the socket sits in the home (mode
-        0700), unless that path is too long for AF_UNIX; then it moves to a
-        short per-user runtime folder, still keyed by the home's hash.
+        home go into the name: the user as the SID of our access token (the
+        ``USERNAME`` variable is anyone's to set), the home case-folded as
+        Windows compares paths (``C:\Users\Me`` and ``c:\users\me`` are one
+        home, one lock, so one pipe). On Unix the socket sits in the home
+        (mode 0700), unless that path is too long for AF_UNIX; then it moves
+        to a short per-user runtime folder, still keyed by the home's hash.
         """
-        digest = hashlib.sha256(str(self.home).encode()).hexdigest()[:16]
         if sys.platform == "win32":
-            return f"aria-tray-{_user_tag()}-{digest}"
+            from .win_user import current_user_sid
+
+            home = os.path.normcase(str(self.home))
+            digest = hashlib.sha256(home.encode("utf-8", "surrogatepass")).hexdigest()[:16]
+            return f"aria-tray-{current_user_sid()}-{digest}"
+        digest = hashlib.sha256(str(self.home).encode()).hexdigest()[:16]
         path = self.home / "ipc.sock"
         if len(str(path).encode()) <= _MAX_SOCKET_PATH:
             return str(path)

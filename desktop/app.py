@@ -40,6 +40,7 @@ from .settings import AppSettings, SettingsStore, engine_settings
 from .single_instance import InstanceLock, IpcServer
 from .tray import Tray
 from .unix_signals import SignalRelay
+from .win_job import contain_app
 
 if TYPE_CHECKING:
     from .main_window import MainWindow
@@ -167,6 +168,7 @@ class PrimaryApp(QObject):
 def run_primary(paths: AppPaths, lock: InstanceLock, items: list[str]) -> int:
     """Run the primary instance until it quits; returns the exit code."""
     setup_logging(paths)
+    contain_app()  # Windows: before any child, so aria2c is born in our kill-on-close job
     qapp = QApplication.instance() or QApplication(sys.argv[:1])
     assert isinstance(qapp, QApplication)
     qapp.setApplicationName("aria-tray")

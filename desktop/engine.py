@@ -3,7 +3,8 @@
 Nothing else in Aria Tray starts or stops aria2c. The engine stops a
 verified orphan of a previous crash before starting (``aria2_core.orphans``);
 starts aria2c through ``QProcess`` from the GUI thread, tied to our life
-(``desktop.aria2c_process``, ``desktop.win_job``); declares it ready only when
+(``desktop.aria2c_process``; on Windows born inside the app's kill-on-close
+job, ``desktop.win_job``); declares it ready only when
 *that* process listens on the loopback port and an authenticated
 ``aria2.getVersion`` answers; retries on a fresh port when the port was
 taken, restarts aria2c with backoff after a crash and gives up visibly after
@@ -34,6 +35,7 @@ from aria2_core.rpc import Aria2Client
 
 from .aria2c_process import explain_exit, new_aria2c_process, wake_event_loop
 from .tasks import TaskRunner
+from .win_job import assign_kill_on_close_job, children_in_job
 
 log = logging.getLogger("aria_tray.engine")
 
@@ -85,7 +87,8 @@ class Engine(QObject):
         self._ready_deadline = 0.0
         self._probe_busy = False
         self._on_stopped: list[Callable[[], None]] = []
-        self._job_handle: object | None = None
+        self._job_handle: object | None = None  # fallback job, when the app has none
+        self._born_in_job = False  # aria2c started inside the app's job (Windows)
         self._child_pid: int | None = None  # processId() reads 0 once finished
         self._port_retry = False  # the current start lost its port: retry elsewhere
         # Bumped by every start() and stop(): a callback queued by an older
@@ -189,7 +192,8 @@ class Engine(QObject):
         self._process = process
         self._output.clear()
         log.info("starting %s on 127.0.0.1:%d", binary, port)
-        process.start()
+        with children_in_job() as self._born_in_job:
+            process.start()  # CreateProcess happens here, synchronously
 
     @Slot()
     def _on_started(self) -> None:
@@ -202,9 +206,8 @@ class Engine(QObject):
             record_started(self._paths, pid, spec.program, str(spec.conf_path), spec.port)
         except AriaTrayError as exc:
             log.warning("could not record ownership of aria2c pid %d: %s", pid, exc)
-        if sys.platform == "win32":
-            from .win_job import assign_kill_on_close_job
-
+        if sys.platform == "win32" and not self._born_in_job:
+            # The app could not contain itself (logged): tie aria2c to us now.
             self._job_handle = assign_kill_on_close_job(pid, self._job_handle)
         self._client = Aria2Client(spec.port, spec.secret, timeout=5.0)
         self._ready_deadline = time.monotonic() + READY_TIMEOUT_MS / 1000

@@ -139,6 +139,8 @@ def _exchange_qt(server_name: str, frame: bytes, deadline: float, timeout: float
     """
     from PySide6.QtNetwork import QLocalSocket
 
+    from .win_pipe import server_is_ours
+
     def ms_left() -> int:
         return max(int(_remaining(deadline) * 1000), 1)
 
@@ -155,6 +157,11 @@ def _exchange_qt(server_name: str, frame: bytes, deadline: float, timeout: float
             if error == QLocalSocket.LocalSocketError.SocketTimeoutError:
                 raise _timed_out(server_name, timeout)
             raise IpcError(f"Cannot connect to Aria Tray on {server_name}: {sock.errorString()}")
+        if not server_is_ours(int(sock.socketDescriptor())):
+            raise IpcError(
+                f"The pipe {server_name} is served by a process of another user; "
+                "not sending anything to it"
+            )
         sock.write(frame)
         while sock.bytesToWrite() > 0:
             if not sock.waitForBytesWritten(ms_left()):

@@ -38,6 +38,8 @@ from aria2_core.ipc_protocol import (
 )
 from aria2_core.paths import AppPaths
 
+from .win_pipe import claim_pipe_name, release_claim
+
 log = logging.getLogger("aria_tray.ipc")
 
 DEFAULT_IDLE_TIMEOUT_MS = 5000
@@ -204,6 +206,13 @@ class IpcServer(QObject):
             raise IpcError("this IPC server was closed; create a new one")
         if self._server.isListening():
             return
+        claim = claim_pipe_name(self.server_name)  # Windows: refuse a name someone else made
+        try:
+            self._listen()
+        finally:
+            release_claim(claim)
+
+    def _listen(self) -> None:
         QLocalServer.removeServer(self.server_name)
         if not self._server.listen(self.server_name):
             if self._server.serverError() == QAbstractSocket.SocketError.AddressInUseError:

@@ -18,6 +18,7 @@ its file and works, and the SVG tray icon really renders under Xvfb.
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import shutil
 import subprocess
@@ -92,6 +93,19 @@ def test_the_bundle_holds_what_the_app_needs_and_not_what_it_excludes() -> None:
     real = [internal / f for f in files if not (internal / f).is_symlink()]
     size = sum(path.stat().st_size for path in real)
     print(f"onedir bundle: {size / 2**20:.0f} MiB in {len(real)} files")
+
+
+@frozen_only
+@pytest.mark.windows
+@pytest.mark.skipif(sys.platform != "win32", reason="the MSVC runtime DLLs are Windows files")
+def test_each_wheel_keeps_its_own_msvc_runtime() -> None:
+    """PySide6 and shiboken6 each ship MSVCP140.dll; build.spec once kept only shiboken6's."""
+    internal = internal_dir()
+    for package in ("PySide6", "shiboken6"):
+        for dll in ("MSVCP140.dll", "VCRUNTIME140.dll"):
+            wheel_copy = Path(importlib.util.find_spec(package).origin).parent / dll
+            if wheel_copy.is_file():
+                assert (internal / package / dll).is_file(), f"{package}\\{dll} was dropped"
 
 
 @frozen_only

@@ -9,7 +9,6 @@
 
 from __future__ import annotations
 
-import getpass
 import subprocess
 import sys
 import uuid
@@ -19,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from aria2_core.paths import AppPaths
+from aria2_core.win_user import current_user_sid
 
 pytestmark = [
     pytest.mark.windows,
@@ -132,6 +132,6 @@ def test_the_job_object_holds_the_child_and_kills_it_on_close() -> None:
 def test_pipe_names_are_per_user_and_per_home(tmp_path: Path) -> None:
     one = AppPaths.for_home(tmp_path / "one").server_name
     two = AppPaths.for_home(tmp_path / "two").server_name
-    assert getpass.getuser() in one
+    assert current_user_sid() in one
     assert one != two
     assert "\\" not in one and "/" not in one  # a pipe name, not a path
