@@ -22,6 +22,8 @@ export WINEDEBUG=${WINEDEBUG:--all}
 # No Mono/Gecko installer prompts; no winemenubuilder (it writes .desktop/mime files).
 export WINEDLLOVERRIDES='mscoree,mshtml=;winemenubuilder.exe=d'
 export WPY='Y:\python.exe' WPYW='Y:\pythonw.exe'
+# The UNC share setup.sh maps (tests/unit/test_file_urls.py drops a .torrent from it).
+export ARIA_TRAY_TEST_UNC_SHARE='\\aria-tray-test\share'
 unset _wine_here
 
 # The environment a Wine process starts with: a clean one, plus what the caller set for the

@@ -120,6 +120,10 @@ if [ ! -f "$WINEPREFIX/.aria-tray-ready" ]; then
 fi
 rm -f "$WINEPREFIX/dosdevices/z:"
 ln -sfn "$WINE_PROJECT" "$WINEPREFIX/dosdevices/p:"
+# \\aria-tray-test\share: a UNC share (Wine maps dosdevices/unc/<server>/<share>) for the
+# tests of .torrent files dropped from a network share; env.sh exports its name.
+mkdir -p "$WINE_STATE/unc-share" "$WINEPREFIX/dosdevices/unc/aria-tray-test"
+ln -sfn "$WINE_STATE/unc-share" "$WINEPREFIX/dosdevices/unc/aria-tray-test/share"
 cmp -s "$ICU" "$WINEPREFIX/drive_c/windows/system32/icuuc.dll" ||
   cp "$ICU" "$WINEPREFIX/drive_c/windows/system32/icuuc.dll"
 
