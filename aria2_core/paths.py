@@ -147,6 +147,12 @@ class AppPaths:
 
 
 def default_download_dir() -> Path:
-    """The user's Downloads folder, or the home folder when there is none."""
-    downloads = Path.home() / "Downloads"
-    return downloads if downloads.is_dir() else Path.home()
+    """``~/Downloads``: the fallback when nobody says better.
+
+    Never the home folder itself, even when ``~/Downloads`` does not exist
+    yet (aria2 creates it). The desktop layer passes the platform's own
+    Downloads folder instead (``desktop.settings.platform_download_dir``:
+    XDG user dirs, the Windows Known Folder), which this layer, having no
+    Qt, cannot read.
+    """
+    return Path.home() / "Downloads"

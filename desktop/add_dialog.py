@@ -189,7 +189,7 @@ class AddDialog(QDialog):
         self.resize(640, 640)
 
     def reset(self, text: str = "") -> None:
-        """Fresh fields from the settings (the folder is the one used last time)."""
+        """Fresh fields from the settings (the folder: one picked here before, else Settings')."""
         settings = self._preferences.settings
         engine = self._controller.engine_settings()
         self.folder_edit.setText(settings.add_folder or str(engine.download_dir))
@@ -297,9 +297,11 @@ class AddDialog(QDialog):
             )
             self.field_errors.show()
             return
-        folder = self.folder_edit.text().strip()
-        if folder:
-            self._preferences.remember(add_folder=folder)
+        # Remember a folder picked here; the Settings folder is not a pick, so
+        # the dialog keeps following Settings when that changes.
+        picked = self.fields().folder
+        if picked != self._preferences.settings.add_folder:
+            self._preferences.remember(add_folder=picked)
         self.added.emit(len(items))
         if self._bad_lines:
             self.links_edit.setPlainText("\n".join(self._bad_lines) + "\n")

@@ -111,6 +111,10 @@ class Preferences(QObject):
             except (AriaTrayError, OSError) as exc:
                 problems.append(self.tr("Start at login: {error}").format(error=exc))
                 new = replace(new, start_at_login=autostart_enabled())
+        if new.download_dir != self._settings.download_dir:
+            # A new download folder in Settings is the user's latest word: the
+            # add dialog follows it instead of a folder picked there before.
+            new = replace(new, add_folder="")
         self._settings = new
         problems += self._save()
         self.changed.emit(self.settings)

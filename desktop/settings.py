@@ -20,7 +20,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from PySide6.QtCore import QSettings
+from PySide6.QtCore import QSettings, QStandardPaths
 
 from aria2_core.binary import BINARY_ENV
 from aria2_core.config import EngineSettings, validate_extra_options
@@ -54,11 +54,21 @@ TYPED_OPTIONS = frozenset(
 )
 
 
+def platform_download_dir() -> str:
+    """The desktop's Downloads folder: XDG ``user-dirs.dirs`` (``~/下载``), the Known Folder.
+
+    ``QStandardPaths`` reads it each time (no QApplication needed); the core's
+    ``~/Downloads`` only when Qt has no answer.
+    """
+    location = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.DownloadLocation)
+    return location or str(default_download_dir())
+
+
 @dataclass
 class AppSettings:
     """Everything the user can set, with the defaults a new user gets."""
 
-    download_dir: str = field(default_factory=lambda: str(default_download_dir()))
+    download_dir: str = field(default_factory=lambda: platform_download_dir())
     max_concurrent_downloads: int = 5
     max_connection_per_server: int = 8
     split: int = 8
