@@ -24,7 +24,7 @@ import sys
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
-from urllib.parse import parse_qsl, urlsplit
+from urllib.parse import parse_qsl, quote, urlsplit
 
 from .errors import LinkError
 
@@ -126,6 +126,9 @@ class ParseResult:
 
 _SCHEME_RE = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*):")
 _BAD_URL_CHARS = re.compile(r"[\s\x00-\x1f\x7f]")
+_CONTROL_CHARS = re.compile(r"[\x00-\x1f\x7f]")
+# What browser_encode leaves alone: reserved characters and existing escapes.
+_URL_SAFE = "%/?#[]@!$&'()*+,;=:~"
 _BTIH_RE = re.compile(r"^(?:[0-9A-Fa-f]{40}|[A-Za-z2-7]{32})$")
 # "example.com/file.iso" or "www.example.com": a URL missing its scheme. A bare
 # "name.ext" does not count: it is more likely a misspelt local file.
@@ -191,8 +194,25 @@ def parse_many(lines: Iterable[str], cwd: str | None = None) -> ParseResult:
 
 
 # -- single-link helpers -------------------------------------------------------
+def browser_encode(url: str) -> str:
+    """Percent-encode what a browser would before sending: spaces, quotes, ``<>``, non-ASCII.
+
+    Only after the host: a space there is an error, not a character to
+    encode. Existing ``%XX`` escapes and every reserved character
+    (``/?#[]@!$&'()*+,;=:``) are kept, so an encoded URL comes out unchanged.
+    """
+    scheme, sep, rest = url.partition("://") if "://" in url else ("", "", url)
+    if scheme.lower() == "magnet" or url[:7].lower() == "magnet:":
+        return url[:7] + quote(url[7:], safe=_URL_SAFE)
+    host_end = min((i for i in (rest.find(c) for c in "/?#") if i >= 0), default=len(rest))
+    return scheme + sep + rest[:host_end] + quote(rest[host_end:], safe=_URL_SAFE)
+
+
 def _parse_url(source: str, text: str) -> Link:
-    if _BAD_URL_CHARS.search(text):
+    if _CONTROL_CHARS.search(text):
+        raise LinkError(source, REASON_BAD_CHARS)
+    text = browser_encode(text)
+    if _BAD_URL_CHARS.search(text):  # whitespace left: in the host
         raise LinkError(source, REASON_BAD_CHARS)
     parts = urlsplit(text)
     if not parts.hostname:
@@ -205,8 +225,9 @@ def _parse_url(source: str, text: str) -> Link:
 
 
 def _parse_magnet(source: str, text: str) -> Link:
-    if _BAD_URL_CHARS.search(text):
+    if _CONTROL_CHARS.search(text):
         raise LinkError(source, REASON_BAD_MAGNET_CHARS)
+    text = browser_encode(text)
     query = text[7:].lstrip("?")
     hashes = [
         value[9:]

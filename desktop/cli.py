@@ -18,6 +18,7 @@ from typing import Any
 
 from aria2_core import APP_NAME, __version__
 from aria2_core.errors import AriaTrayError, IpcError
+from aria2_core.links import parse_many
 from aria2_core.paths import AppPaths
 
 from .frozen_env import attach_parent_console, restore_process_environment
@@ -102,6 +103,19 @@ def _print_json(data: dict[str, Any]) -> None:
 def _err(message: str) -> None:
     if sys.stderr is not None:
         print(f"aria-tray: {message}", file=sys.stderr)
+
+
+def _all_rejected(items: list[str], cwd: str) -> bool:
+    """True (and each reason printed) when links were given and none of them can be added."""
+    if not items:
+        return False
+    parsed = parse_many(items, cwd)
+    if parsed.links or not parsed.errors:
+        return False
+    _err(f"no link was added: none of the {len(parsed.errors)} given can be downloaded.")
+    for error in parsed.errors:
+        _err(f"  {error}")
+    return True
 
 
 def _control(paths: AppPaths, cmd: str) -> int:
@@ -216,10 +230,12 @@ def main(argv: list[str] | None = None) -> int:
         cwd = os.getcwd()
         items = normalise_items(args.items, cwd)
         cmd, payload = ("open", {"items": items, "cwd": cwd}) if items else ("show", {})
+        rejected = _all_rejected(items, cwd)
         try_lock, get_lock = _lazy_lock(paths)
         result = forward_or_acquire(paths.server_name, cmd, payload, try_lock)
         if result is not None:
-            return EXIT_OK
+            # Handed over all the same: the primary says it in a tray notice too.
+            return EXIT_ERROR if rejected else EXIT_OK
         from .app import run_primary
 
         return run_primary(paths, get_lock(), items)

@@ -153,7 +153,12 @@ class Controller(TaskControls, EngineSettingsControl):
                 log.warning("not added (%s): %s", outcome.entry.source, problem)
             if outcome.problems:
                 text = "\n".join(outcome.problems[:10])
-                self.notice.emit(Notice(self.tr("Some links were not added"), text, is_error=True))
+                title = (
+                    self.tr("Some links were not added")
+                    if outcome.gids or outcome.already_there
+                    else self.tr("No link was added")
+                )
+                self.notice.emit(Notice(title, text, is_error=True))
         if added:
             self.links_added.emit(added)
         self._journal.compact()

@@ -139,7 +139,7 @@
         <translation>无法记录这些链接：{error}</translation>
     </message>
     <message>
-        <location line="+12"/>
+        <location line="+14"/>
         <source>Added {count} download(s). These lines were not added:</source>
         <translation>已添加 {count} 个下载任务。以下各行未添加：</translation>
     </message>
@@ -170,12 +170,17 @@
 <context>
     <name>Controller</name>
     <message>
-        <location filename="../../desktop/controller.py" line="+155"/>
+        <location filename="../../desktop/controller.py" line="+156"/>
         <source>Some links were not added</source>
         <translation>部分链接未能添加</translation>
     </message>
     <message>
-        <location line="+14"/>
+        <location line="+2"/>
+        <source>No link was added</source>
+        <translation>没有添加任何链接</translation>
+    </message>
+    <message>
+        <location line="+16"/>
         <source>Pause all</source>
         <translation>全部暂停</translation>
     </message>
@@ -832,7 +837,7 @@ Check the options in Settings (Advanced), then try again.</source>
         <translation>登录时启动：{error}</translation>
     </message>
     <message>
-        <location line="+26"/>
+        <location line="+30"/>
         <source>The settings could not be saved: {error}</source>
         <translation>无法保存设置：{error}</translation>
     </message>

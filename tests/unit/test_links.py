@@ -72,7 +72,7 @@ def test_surrounding_whitespace_is_stripped() -> None:
         ("https://:443/x", links.REASON_NO_HOST),
         ("http://example.com:99999/x", links.REASON_BAD_PORT),
         ("http://example.com:port/x", links.REASON_BAD_PORT),
-        ("http://example.com/a b.zip", links.REASON_BAD_CHARS),
+        ("http://exa mple.com/a.zip", links.REASON_BAD_CHARS),
         ("http://example.com/a\x00b", links.REASON_BAD_CHARS),
         ("http://exa\tmple.com/", links.REASON_BAD_CHARS),
         ("example.com/file.iso", links.REASON_NO_SCHEME),
@@ -85,6 +85,28 @@ def test_surrounding_whitespace_is_stripped() -> None:
 )
 def test_bad_urls_say_why(text: str, reason: str) -> None:
     assert reason_of(text) == reason
+
+
+@pytest.mark.parametrize(
+    ("typed", "sent"),
+    [
+        ("http://example.com/a b.zip", "http://example.com/a%20b.zip"),
+        (
+            "http://example.com/my file (1).iso?q=a b#x y",
+            "http://example.com/my%20file%20(1).iso?q=a%20b#x%20y",
+        ),
+        (
+            "https://example.com/下载/文件.zip",
+            "https://example.com/%E4%B8%8B%E8%BD%BD/%E6%96%87%E4%BB%B6.zip",
+        ),
+        ('http://example.com/"quoted"<x>', "http://example.com/%22quoted%22%3Cx%3E"),
+        ("http://example.com/already%20encoded/a+b", "http://example.com/already%20encoded/a+b"),
+        (f"magnet:?xt=urn:btih:{BTIH_HEX}&dn=a b", f"magnet:?xt=urn:btih:{BTIH_HEX}&dn=a%20b"),
+    ],
+)
+def test_links_are_percent_encoded_as_a_browser_would(typed: str, sent: str) -> None:
+    assert parse_link(typed).value == sent
+    assert parse_link(sent).value == sent  # encoding twice changes nothing
 
 
 def test_unsupported_scheme_reason_names_the_scheme_and_the_choices() -> None:
@@ -124,7 +146,7 @@ def test_magnets_with_an_info_hash_are_accepted(magnet: str) -> None:
         ("magnet:?xt=urn:sha1:abcdef", links.REASON_NO_BTIH),
         ("magnet:?xt=urn:btih:1234", links.REASON_BAD_BTIH),
         (f"magnet:?xt=urn:btih:{BTIH_HEX[:-1]}g", links.REASON_BAD_BTIH),
-        (f"magnet:?xt=urn:btih:{BTIH_HEX}&dn=a b", links.REASON_BAD_MAGNET_CHARS),
+        (f"magnet:?xt=urn:btih:{BTIH_HEX}&dn=a\x01b", links.REASON_BAD_MAGNET_CHARS),
     ],
 )
 def test_bad_magnets_say_why(magnet: str, reason: str) -> None:

@@ -1,0 +1,67 @@
+"""Links as people paste them, and launches that add nothing (issue 9, items 13 and 14).
+
+Real launches of main.py against a real primary and its aria2c.
+"""
+
+from __future__ import annotations
+
+import pytest
+from e2e_support import find_task, start_primary
+
+from support.app_process import AppHome, wait_until
+from support.http_server import FileServer, PayloadFactory
+
+pytestmark = pytest.mark.e2e
+
+
+def test_a_url_with_literal_spaces_is_encoded_and_downloads(
+    app_home: AppHome, http_server: FileServer, payload_factory: PayloadFactory
+) -> None:
+    primary, _ = start_primary(app_home)
+    payload = payload_factory("my file (1).bin", 4096)
+    typed = f"http://127.0.0.1:{http_server.port}/my file (1).bin"
+
+    second = app_home.run(typed)
+
+    assert second.returncode == 0, second.stderr
+    encoded = f"http://127.0.0.1:{http_server.port}/my%20file%20(1).bin"
+    try:
+        task = wait_until(
+            lambda: (t := find_task(app_home, encoded)) and t["status"] == "complete" and t, 15
+        )
+    except TimeoutError:
+        raise AssertionError(f"the spaced URL never completed:\n{app_home.log_text()}") from None
+    assert task["status"] == "complete"
+    assert primary.poll() is None
+    assert payload.size == 4096
+
+
+def test_a_launch_whose_links_are_all_rejected_fails_and_says_why(app_home: AppHome) -> None:
+    primary, _ = start_primary(app_home)
+
+    second = app_home.run("htp:/x", "ftp://")
+
+    assert second.returncode != 0
+    assert "htp:/x" in second.stderr and "ftp://" in second.stderr, second.stderr
+    assert "no link" in second.stderr.lower(), second.stderr
+    assert primary.poll() is None
+    # The primary says so too (the tray notice is logged with its text).
+    wait_until(lambda: "No link was added" in app_home.log_text(), 10)
+
+
+def test_status_counts_what_the_window_lists(
+    app_home: AppHome, payload_factory: PayloadFactory
+) -> None:
+    urls = [payload_factory(f"done-{n}.bin", 2048).url for n in range(4)]
+    start_primary(app_home, *urls)
+    wait_until(
+        lambda: all((t := find_task(app_home, u)) and t["status"] == "complete" for u in urls), 20
+    )
+
+    status = app_home.run("--status")
+
+    assert status.returncode == 0, status.stderr
+    import json
+
+    counts = json.loads(status.stdout)["counts"]
+    assert counts["stopped"] == 4 and counts["complete"] == 4, counts
