@@ -8,6 +8,8 @@ Per user, never needing admin rights:
   for those types, through ``xdg-mime default`` when it exists, else by
   editing ``$XDG_CONFIG_HOME/mimeapps.list`` ourselves.
 * **Windows**: ``HKCU\\Software\\Classes`` (see :mod:`desktop.integration_win`).
+* **Browsers**: the native messaging host for the browser extension, for
+  each browser found (see :mod:`desktop.browser_hosts`).
 
 The desktop launches ``Exec`` with the link, which is an ordinary command
 line launch: it goes straight into the forwarding path of ``desktop.cli``
@@ -103,15 +105,20 @@ def launch_command() -> list[str]:
 
 
 def register_desktop(command: list[str] | None = None) -> Report:
-    """Install the desktop integration for the current user."""
+    """Install the desktop integration for the current user, browsers included."""
+    from .browser_hosts import register_hosts
+
     command = command or launch_command()
     if sys.platform == "win32":
         from .integration_win import register_windows
 
-        return register_windows(command)
-    if sys.platform == "darwin":
+        report = register_windows(command)
+    elif sys.platform == "darwin":
         raise IntegrationError("--register is not supported on macOS yet.")
-    return XdgIntegration.from_env().register(with_home_env(command))
+    else:
+        report = XdgIntegration.from_env().register(with_home_env(command))
+    register_hosts(command, report)
+    return report
 
 
 def with_home_env(command: list[str]) -> list[str]:
@@ -128,13 +135,20 @@ def with_home_env(command: list[str]) -> list[str]:
 
 def unregister_desktop() -> Report:
     """Remove what :func:`register_desktop` installed, and nothing else."""
+    from .browser_hosts import unregister_hosts
+
     if sys.platform == "win32":
         from .integration_win import unregister_windows
 
-        return unregister_windows()
-    if sys.platform == "darwin":
+        report = unregister_windows()
+    elif sys.platform == "darwin":
         raise IntegrationError("--unregister is not supported on macOS yet.")
-    return XdgIntegration.from_env().unregister()
+    else:
+        report = XdgIntegration.from_env().unregister()
+    unregister_hosts(report)
+    if report.changed:
+        report.notes = [n for n in report.notes if "was not registered" not in n]
+    return report
 
 
 def xdg_dir(name: str, default: Path) -> Path:

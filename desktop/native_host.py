@@ -45,9 +45,9 @@ from aria2_core.ipc_protocol import FrameError, encode_request
 from aria2_core.links import URL_SCHEMES
 from aria2_core.paths import AppPaths
 
+from .browser_hosts import HOST_NAME
 from .ipc_client import PrimaryUnavailable, send_request
 
-HOST_NAME = "org.ariatray.host"
 MAX_MESSAGE_BYTES = 1024 * 1024
 MAX_DOWNLOADS = 100
 START_WAIT_S = 20.0
