@@ -56,6 +56,9 @@ _FILE_KINDS = (TORRENT, METALINK)
 _SUFFIX = {TORRENT: ".torrent", METALINK: ".meta4"}
 
 OptionValue = str | list[str]
+# Options that may hold secrets (``header``: a browser's ``Cookie:``); a
+# completed download's record drops them.
+SECRET_OPTIONS = ("header",)
 
 
 @dataclass(frozen=True)
@@ -231,14 +234,24 @@ class DownloadLedger:
             if changed:
                 self._save()
 
-    def mark_finished(self, gids: Iterable[str]) -> None:
-        """These moved into the history: keep them for Retry, never restore them."""
+    def mark_finished(self, gids: Iterable[str], completed: Iterable[str] = ()) -> None:
+        """These moved into the history: keep them for Retry, never restore them.
+
+        A ``completed`` download also loses its secret options (headers: the
+        browser's cookies), which are kept no longer than aria2 needs them.
+        """
+        done = set(completed)
         with self._lock:
             changed = False
             for gid in gids:
                 origin = self._origins.get(gid)
-                if origin is not None and not origin.finished:
-                    self._origins[gid] = replace(origin, finished=True)
+                if origin is None:
+                    continue
+                options = origin.options
+                if gid in done and any(key in options for key in SECRET_OPTIONS):
+                    options = {k: v for k, v in options.items() if k not in SECRET_OPTIONS}
+                if not origin.finished or options is not origin.options:
+                    self._origins[gid] = replace(origin, finished=True, options=options)
                     changed = True
             if changed:
                 self._save()

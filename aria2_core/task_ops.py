@@ -118,7 +118,8 @@ def sweep_stopped(
     if not lists.stopped:
         return
     if ledger is not None:  # kept for Retry, never restored; the rest is gone for good
-        ledger.mark_finished(info.gid for info in keep)
+        complete = {info.gid for info in keep if info.status == "complete"}
+        ledger.mark_finished((info.gid for info in keep), completed=complete)
         ledger.forget(info.gid for info in lists.stopped if not should_record(info))
     answers = client.multicall(
         [("aria2.removeDownloadResult", [info.gid]) for info in lists.stopped]

@@ -101,3 +101,23 @@ def test_a_magnets_download_inherits_its_record_and_prune_drops_the_gone(tmp_pat
     ledger.prune(lambda gid: gid == "r" * 16)
     assert [o.gid for o in ledger.origins()] == ["r" * 16]
     assert not list((tmp_path / "metadata").iterdir())  # its last user is gone
+
+
+def test_a_completed_download_forgets_its_headers_a_failed_one_keeps_them(tmp_path: Path) -> None:
+    """Browser cookies travel as a header; the app home keeps none once the file is there."""
+    from aria2_core.ledger import URI
+
+    ledger = _ledger(tmp_path)
+    options = {"dir": "/dl", "header": ["Cookie: sid=very-secret"], "out": "f.bin"}
+    ledger.record([Origin("c" * 16, URI, uris=("https://e.org/f",), options=options),
+                   Origin("f" * 16, URI, uris=("https://e.org/g",), options=options)])  # fmt: skip
+
+    ledger.mark_finished(["c" * 16, "f" * 16], completed=["c" * 16])
+
+    again = _ledger(tmp_path)
+    done, failed = again.get("c" * 16), again.get("f" * 16)
+    assert done is not None and done.finished and done.options == {"dir": "/dl", "out": "f.bin"}
+    assert failed is not None and failed.finished and failed.options == options  # for Retry
+    assert b"very-secret" in (tmp_path / "downloads.json").read_bytes()  # the failed one's
+    ledger.forget(["f" * 16])
+    assert b"very-secret" not in (tmp_path / "downloads.json").read_bytes()
