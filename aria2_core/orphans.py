@@ -19,7 +19,6 @@ from __future__ import annotations
 import logging
 import os
 import sys
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,6 +27,7 @@ import psutil
 from .config import conf_path_argument
 from .ownership import OwnershipRecord, clear_record, read_record
 from .paths import AppPaths
+from .process_tree import wait_gone
 
 log = logging.getLogger("aria_tray.orphans")
 
@@ -90,25 +90,6 @@ def find_verified_orphan(paths: AppPaths) -> psutil.Process | None:
     except psutil.NoSuchProcess:
         return None
     return proc if is_owned(proc, record, paths) else None
-
-
-def wait_gone(proc: psutil.Process, timeout_s: float) -> bool:
-    """True once ``proc`` has exited, a zombie counting as exited.
-
-    ``psutil.Process.wait`` cannot reap a process that is not our child, so
-    for an orphan it waits until *someone else* reaps it, and in some
-    sandboxes PID 1 never does: the dead orphan would look alive forever.
-    """
-    deadline = time.monotonic() + timeout_s
-    while True:
-        try:
-            if proc.status() == psutil.STATUS_ZOMBIE:
-                return True
-        except psutil.NoSuchProcess:
-            return True
-        if time.monotonic() >= deadline:
-            return False
-        time.sleep(0.02)
 
 
 def stop_process(proc: psutil.Process, grace_s: float = 3.0) -> str:

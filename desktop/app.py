@@ -36,6 +36,7 @@ from .controller import Controller
 from .i18n import install_translators, language_choice
 from .logging_setup import setup_logging
 from .preferences import Preferences
+from .quit_guard import QuitGuard
 from .settings import AppSettings, SettingsStore, engine_settings
 from .single_instance import InstanceLock, IpcServer
 from .tray import Tray
@@ -67,12 +68,14 @@ class PrimaryApp(QObject):
         self._lock = lock
         self._quitting = False
         self._finished = False
+        self.exit_code = 0
+        self.guard = QuitGuard(self.request_quit, self.force_quit, self)
         store = SettingsStore(paths.settings_file)
         self.controller = Controller(paths, engine_settings_from_env(store.load()), self)
         self.preferences = Preferences(store, self.controller, self)
         self.server = IpcServer(paths.server_name, self._handle_request, self)
         self.signals = SignalRelay(self)
-        self.signals.received.connect(lambda signum: self.request_quit(f"signal {signum}"))
+        self.signals.received.connect(self.guard.on_signal)
         self.tray = Tray(self.controller, self)
         self.tray.quit_requested.connect(lambda: self.request_quit("tray"))
         self.ui = AppUi(self.controller, self.preferences, self.tray, self._make_window, self)
@@ -138,11 +141,21 @@ class PrimaryApp(QObject):
             return
         self._quitting = True
         log.info("quitting (%s)", reason or "requested")
+        self.guard.arm()
         self.controller.stop(self._after_engine_stopped)
+
+    def force_quit(self, reason: str, code: int) -> None:
+        """A second signal, or the quit deadline: end aria2c's tree now, skip the RPC."""
+        log.warning("quitting forcefully (%s)", reason)
+        self._quitting = True
+        self.exit_code = code
+        self.guard.arm()
+        self.controller.stop_now(save=False)
+        self._after_engine_stopped()
 
     def _after_engine_stopped(self) -> None:
         self._close_front()
-        self._qapp.exit(0)
+        self._qapp.exit(self.exit_code)
 
     def _close_front(self) -> None:
         self.server.close()
@@ -189,5 +202,6 @@ def run_primary(paths: AppPaths, lock: InstanceLock, items: list[str]) -> int:
     code = qapp.exec()
     primary.shutdown_now()
     primary.release_lock()
+    primary.guard.done()
     log.info("exited with code %d", code)
     return code

@@ -22,14 +22,17 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import socket
 import sys
 from collections.abc import Iterable
 from pathlib import Path
 
+import psutil
 from PySide6.QtCore import QObject, QProcess, QProcessEnvironment
 
 from aria2_core.config import LaunchSpec
+from aria2_core.process_tree import descendants, signal_all
 
 from .frozen_env import child_environment
 
@@ -89,3 +92,72 @@ def explain_exit(output: Iterable[str]) -> str:
         if "errorCode" in line or "Parse error" in line or line.lstrip().startswith("->")
     ]
     return " ".join(telling[-3:]) if telling else (lines[-1] if lines else "")
+
+
+def describe_exit(exit_code: int, crashed: bool) -> str:
+    """How aria2c ended, for the log and the error shown: "exited with code 1", …
+
+    For a crash on Unix QProcess reports the signal number as the code, so
+    "code 9" becomes "was killed by signal 9 (SIGKILL)".
+    """
+    if not crashed:
+        return f"exited with code {exit_code}"
+    if sys.platform == "win32":
+        return f"crashed (code {exit_code & 0xFFFFFFFF:#x})"
+    try:
+        name = signal.Signals(exit_code).name
+    except ValueError:
+        return f"was killed by signal {exit_code}"
+    return f"was killed by signal {exit_code} ({name})"
+
+
+class ProcessTree:
+    """What lives below the process we started, for when it is a wrapper.
+
+    ``listener`` is the process that answered readiness (the real aria2c when
+    a wrapper script did not ``exec`` it). :meth:`signal` reaches every
+    descendant as well as the listener; :meth:`leftovers` names those still
+    alive after the started process ended. ``psutil.Process`` objects are
+    kept, so a reused pid never counts (``is_running`` checks creation time).
+    """
+
+    def __init__(self, root: int | None = None) -> None:
+        self.root = root
+        self._listener: psutil.Process | None = None
+        self._signalled: dict[int, psutil.Process] = {}
+
+    @property
+    def listener(self) -> int | None:
+        return self._listener.pid if self._listener is not None else None
+
+    @listener.setter
+    def listener(self, pid: int) -> None:
+        try:
+            self._listener = psutil.Process(pid)
+        except psutil.Error:
+            self._listener = None
+
+    def _members(self) -> list[psutil.Process]:
+        found = {p.pid: p for p in descendants(self.root)} if self.root else {}
+        if self._listener is not None and self._listener.pid != self.root:
+            found.setdefault(self._listener.pid, self._listener)
+        return list(found.values())
+
+    def signal(self, kill: bool) -> None:
+        """SIGTERM or SIGKILL every process below the root (not the root itself)."""
+        members = self._members()
+        self._signalled.update({p.pid: p for p in members})
+        signal_all(members, kill)
+
+    def leftovers(self) -> list[psutil.Process]:
+        """Live processes of this tree other than the root: to be ended before a new start."""
+        candidates = {**self._signalled, **{p.pid: p for p in self._members()}}
+        candidates.pop(self.root or -1, None)
+        live = []
+        for proc in candidates.values():
+            try:
+                if proc.is_running() and proc.status() != psutil.STATUS_ZOMBIE:
+                    live.append(proc)
+            except psutil.Error:
+                continue
+        return live

@@ -142,7 +142,7 @@ def _wait_for_exit(pid: int) -> int:
     """--quit returns once the primary (and so its aria2c) is gone."""
     import psutil
 
-    from aria2_core.orphans import wait_gone
+    from aria2_core.process_tree import wait_gone
 
     if pid <= 0:
         return EXIT_OK

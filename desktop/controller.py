@@ -100,10 +100,11 @@ class Controller(TaskControls, EngineSettingsControl):
         if self.engine.state == EngineState.FAILED:
             self.engine.restart()
 
-    def stop_now(self) -> None:
+    def stop_now(self, save: bool = True) -> None:
+        """Blocking, bounded stop; ``save=False`` skips aria2's RPC (a forced quit)."""
         self._stopping = True
         self._poll_timer.stop()
-        self.engine.stop_now()
+        self.engine.stop_now(save)
         self.tasks.shutdown()
         self._shutdown_settings_control()
 

@@ -20,7 +20,6 @@ import os
 import sys
 import time
 from collections.abc import Callable
-from enum import StrEnum
 
 from PySide6.QtCore import QObject, QProcess, QTimer, Signal, Slot
 
@@ -30,10 +29,17 @@ from aria2_core.errors import AriaTrayError
 from aria2_core.orphans import cleanup_orphan
 from aria2_core.ownership import clear_record, record_started
 from aria2_core.paths import AppPaths
-from aria2_core.ports import LOOPBACK, listening_addresses, pick_free_port
+from aria2_core.ports import LOOPBACK, pick_free_port
+from aria2_core.process_tree import end_all, tree_listener
 from aria2_core.rpc import Aria2Client
 
-from .aria2c_process import explain_exit, new_aria2c_process, wake_event_loop
+from .aria2c_process import (
+    ProcessTree,
+    describe_exit,
+    explain_exit,
+    new_aria2c_process,
+)
+from .engine_stop import EngineState, EngineStop
 from .tasks import TaskRunner
 from .win_job import assign_kill_on_close_job, children_in_job
 
@@ -41,7 +47,6 @@ log = logging.getLogger("aria_tray.engine")
 
 READY_TIMEOUT_MS = 10_000
 PROBE_INTERVAL_MS = 40
-STOP_GRACE_MS = 5_000
 MAX_PORT_RETRIES = 5
 CRASH_WINDOW_S = 60.0
 MAX_CRASHES_IN_WINDOW = 5
@@ -50,16 +55,7 @@ PROBE_READY, PROBE_WAIT, PROBE_CONFLICT = "ready", "wait", "conflict"
 EXIT_BAD_OPTION = 28
 
 
-class EngineState(StrEnum):
-    STOPPED = "stopped"
-    STARTING = "starting"
-    READY = "ready"
-    RESTARTING = "restarting"
-    STOPPING = "stopping"
-    FAILED = "failed"
-
-
-class Engine(QObject):
+class Engine(EngineStop, QObject):
     """Owns one aria2c through ``QProcess``. Every method runs on the GUI thread."""
 
     state_changed = Signal(str)
@@ -90,6 +86,12 @@ class Engine(QObject):
         self._job_handle: object | None = None  # fallback job, when the app has none
         self._born_in_job = False  # aria2c started inside the app's job (Windows)
         self._child_pid: int | None = None  # processId() reads 0 once finished
+        # The QProcess's whole tree (a wrapper script may not exec aria2c):
+        # the listener found by readiness, and what we signalled to stop it.
+        self._tree = ProcessTree()
+        self._reaping = False  # a finished start's leftovers are still being ended
+        self._launch_after_reap = False
+        self._kill_reason = ""  # set when *we* kill it, so the exit is told truly
         self._port_retry = False  # the current start lost its port: retry elsewhere
         # Bumped by every start() and stop(): a callback queued by an older
         # start (an orphan check still on the worker) must not launch again.
@@ -119,7 +121,7 @@ class Engine(QObject):
     def pid(self) -> int | None:
         if self._process is None or self._process.state() == QProcess.ProcessState.NotRunning:
             return None
-        return int(self._process.processId()) or None
+        return self._tree.listener or int(self._process.processId()) or None
 
     @property
     def port(self) -> int | None:
@@ -171,9 +173,10 @@ class Engine(QObject):
     def _launch(self) -> None:
         if self._state not in (EngineState.STARTING, EngineState.RESTARTING):
             return
-        if self._process is not None:
+        if self._process is not None or self._reaping:
             # One aria2c per home, always: a launch waits for the last one's end.
-            log.warning("not launching aria2c: the previous one has not finished yet")
+            log.info("aria2c launch waits: the previous one has not ended yet")
+            self._launch_after_reap = self._reaping
             return
         self._set_state(EngineState.STARTING)
         try:
@@ -202,10 +205,9 @@ class Engine(QObject):
             return
         pid = int(process.processId())
         self._child_pid = pid
-        try:
-            record_started(self._paths, pid, spec.program, str(spec.conf_path), spec.port)
-        except AriaTrayError as exc:
-            log.warning("could not record ownership of aria2c pid %d: %s", pid, exc)
+        self._tree = ProcessTree(pid)
+        self._kill_reason = ""
+        self._record(pid)
         if sys.platform == "win32" and not self._born_in_job:
             # The app could not contain itself (logged): tie aria2c to us now.
             self._job_handle = assign_kill_on_close_job(pid, self._job_handle)
@@ -221,29 +223,41 @@ class Engine(QObject):
             return
         if time.monotonic() > self._ready_deadline:
             log.error("aria2c did not become ready in %d ms", READY_TIMEOUT_MS)
-            self._error = "aria2c started but its RPC server never answered."
+            self._kill_reason = (
+                f"did not answer within {READY_TIMEOUT_MS // 1000} s (hung?) and was killed"
+            )
             self._abandon_port()
             return
-        pid, port, client = int(self._process.processId()), self._client.port, self._client
+        process, client = self._process, self._client
+        pid, port = int(process.processId()), client.port
         self._probe_busy = True
 
-        def probe() -> str:
-            addresses = listening_addresses(pid, port)
+        def probe() -> tuple[str, int | None]:
+            listener, addresses = tree_listener(pid, port)
             if LOOPBACK not in addresses:
                 # Bound on ::1 only: someone else holds 127.0.0.1:port.
-                return PROBE_CONFLICT if addresses else PROBE_WAIT
+                return (PROBE_CONFLICT if addresses else PROBE_WAIT), listener
             client.call("aria2.getVersion", timeout=1.0)
-            return PROBE_READY
+            return PROBE_READY, listener
 
-        self._tasks.run(probe, on_done=self._probe_result, on_error=self._probe_result)
+        def result(outcome: object) -> None:
+            if process is self._process:  # else: a probe of a start that is over
+                self._probe_result(outcome)
 
-    def _probe_result(self, result: object) -> None:
+        self._tasks.run(probe, on_done=result, on_error=result)
+
+    def _probe_result(self, outcome: object) -> None:
         self._probe_busy = False
         if self._state != EngineState.STARTING:
             return
+        result, listener = outcome if isinstance(outcome, tuple) else (outcome, None)
         if result == PROBE_READY:
             self._probe_timer.stop()
             self._port_attempts = 0
+            if listener is not None and listener != self._child_pid:
+                log.info("aria2c pid %s listens for wrapper pid %s", listener, self._child_pid)
+                self._tree.listener = listener
+                self._record(listener)
             log.info("aria2c ready: pid %s, port %s", self.pid, self.port)
             self._set_state(EngineState.READY)
             self.ready.emit()
@@ -261,8 +275,7 @@ class Engine(QObject):
         """Kill this start and retry on a fresh port; _on_finished does the retry."""
         self._probe_timer.stop()
         self._port_retry = True
-        if self._process is not None:
-            self._process.kill()
+        self._kill_tree()
 
     # -- process events ---------------------------------------------------
     @Slot()
@@ -288,22 +301,43 @@ class Engine(QObject):
         if process is not self._process:
             return
         self._read_output()
-        pid = self._child_pid
         self._probe_timer.stop()
         self._client = None
         crashed = exit_status == QProcess.ExitStatus.CrashExit
+        how = self._kill_reason or describe_exit(exit_code, crashed)
         log.log(
             logging.INFO if self._state == EngineState.STOPPING else logging.WARNING,
-            "aria2c exited (code %d%s) in state %s",
-            exit_code,
-            ", crashed" if crashed else "",
+            "aria2c %s in state %s",
+            how,
             self._state,
         )
-        if pid:
-            clear_record(self._paths, only_pid=pid)
+        for pid in {self._child_pid, self._tree.listener} - {None}:
+            self._bookkeep("clear the ownership record", clear_record, self._paths, only_pid=pid)
         self._process = None
         if process is not None:
             process.deleteLater()
+        leftovers = self._tree.leftovers()
+        if not leftovers:
+            self._after_exit(exit_code, crashed, how)
+            return
+        # A wrapper ended, but what it started lives on: end that first.
+        log.warning("ending %d process(es) aria2c's wrapper left", len(leftovers))
+        self._reaping = True
+
+        def reaped(_: object) -> None:
+            self._reaping = False
+            self._after_exit(exit_code, crashed, how)
+            if self._launch_after_reap:
+                self._launch_after_reap = False
+                self._launch()
+
+        if not self._tasks.run(lambda: end_all(leftovers, 3.0), on_done=reaped, on_error=reaped):
+            reaped(end_all(leftovers, 1.0))
+
+    def _after_exit(self, exit_code: int, crashed: bool, how: str) -> None:
+        """What the end of aria2c means in the state it happened in."""
+        if self._state == EngineState.STOPPED:
+            return  # stop_now finished the stop while leftovers were being ended
         if self._state == EngineState.STOPPING:
             self._finish_stop()
             return
@@ -322,7 +356,7 @@ class Engine(QObject):
             if exit_code == EXIT_BAD_OPTION and not port_retry:
                 self._fail(f"aria2c rejected its options: {last}")
                 return
-        self._schedule_restart(f"aria2c exited unexpectedly (code {exit_code}). {last}".strip())
+        self._schedule_restart(f"aria2c stopped unexpectedly: it {how}. {last}".strip())
 
     def _schedule_restart(self, reason: str) -> None:
         now = time.monotonic()
@@ -343,120 +377,34 @@ class Engine(QObject):
         self._probe_timer.stop()
         self._restart_timer.stop()
         self._client = None
-        if self._process is not None and self._process.state() != QProcess.ProcessState.NotRunning:
-            self._process.kill()
+        self._kill_tree()
         self._set_state(EngineState.FAILED)
 
-    # -- stop -------------------------------------------------------------
-    def stop(self, on_stopped: Callable[[], None] | None = None) -> None:
-        """Save, shut down, wait, kill if needed; then call ``on_stopped``."""
-        if on_stopped is not None:
-            self._on_stopped.append(on_stopped)
-        if self._state == EngineState.STOPPING:
-            return
-        self._generation += 1  # a pending orphan check of the last start() is void now
-        self._probe_timer.stop()
-        self._restart_timer.stop()
-        process = self._process
-        if process is None or process.state() == QProcess.ProcessState.NotRunning:
-            self._set_state(EngineState.STOPPING)
-            self._finish_stop()
-            return
-        client = self._client
-        self._set_state(EngineState.STOPPING)
-        self._kill_timer.start(STOP_GRACE_MS)
-        if client is None:
-            self._terminate_gently()
-            return
-
-        def save() -> None:
-            client.save_session(timeout=2.0)
-            if sys.platform == "win32":
-                client.call("aria2.forceShutdown", timeout=2.0)
-
-        def saved(_: object) -> None:
-            if sys.platform != "win32":
-                self._terminate_gently()
-
-        def save_failed(exc: BaseException) -> None:
-            # Kill even when RPC failed: that is where orphans are born.
-            log.warning("RPC save/shutdown failed (%s); terminating aria2c", exc)
-            self._terminate_gently()
-
-        self._tasks.run(save, on_done=saved, on_error=save_failed)
-
-    def _terminate_gently(self) -> None:
-        """End aria2c so that it saves its session; fall back to kill on Windows.
-
-        SIGTERM makes aria2c save its session and exit, but it notices only
-        when its event loop wakes, up to a second later; a TCP connect to its
-        RPC port wakes it at once. On Windows ``terminate()`` would send
-        WM_CLOSE, which a console program ignores, so there the RPC shutdown
-        above does the work and this is the kill that follows.
-        """
-        process, port = self._process, self.port
-        if process is None:
-            return
-        if sys.platform == "win32":
-            process.kill()
-            return
-        process.terminate()
-        if port:
-            self._tasks.run(lambda: wake_event_loop(port))
-
-    @Slot()
-    def _kill_after_grace(self) -> None:
-        if self._process is not None and self._process.state() != QProcess.ProcessState.NotRunning:
-            log.warning("aria2c still running %d ms after shutdown; killing it", STOP_GRACE_MS)
-            self._process.kill()
-
-    def _finish_stop(self) -> None:
-        self._kill_timer.stop()
-        self._client = None
-        self._set_state(EngineState.STOPPED)
-        callbacks, self._on_stopped = self._on_stopped, []
-        for callback in callbacks:
-            callback()
-
-    def stop_now(self) -> None:
-        """Blocking, bounded stop for the last moment (``aboutToQuit``, session end).
-
-        Used only when the event loop is already going away, so the async
-        path above cannot finish. Uses its own RPC client: the worker's may
-        be mid-call.
-        """
-        process, spec = self._process, self._spec
-        if process is None or process.state() == QProcess.ProcessState.NotRunning:
-            if self._state != EngineState.STOPPED:
-                self._set_state(EngineState.STOPPING)
-                self._finish_stop()
-            return
-        self._set_state(EngineState.STOPPING)
-        self._probe_timer.stop()
-        self._restart_timer.stop()
-        pid = int(process.processId())
-        if spec is not None:
-            client = Aria2Client(spec.port, spec.secret, timeout=1.0)
-            try:
-                client.save_session()
-                if sys.platform == "win32":
-                    client.call("aria2.forceShutdown")
-            except AriaTrayError as exc:
-                log.warning("RPC save/shutdown failed at exit (%s)", exc)
-            finally:
-                client.close()
-        if sys.platform != "win32":
-            process.terminate()
-            if spec is not None:
-                wake_event_loop(spec.port)
-        if not process.waitForFinished(3000):
-            process.kill()
-            process.waitForFinished(1000)
-        clear_record(self._paths, only_pid=pid)
-        if self._state == EngineState.STOPPING:
-            self._finish_stop()
-
     # -- helpers ----------------------------------------------------------
+    def _record(self, pid: int) -> None:
+        spec = self._spec
+        if spec is not None:
+            self._bookkeep(
+                "record ownership",
+                record_started,
+                self._paths,
+                pid,
+                spec.program,
+                str(spec.conf_path),
+                spec.port,
+            )
+
+    def _bookkeep(self, what: str, fn: Callable[..., object], *args: object, **kw: object) -> None:
+        """Run a bookkeeping step; its failure is logged, never stops the engine.
+
+        The ownership record only helps the *next* start find an orphan; a
+        broken lock file or a full disk must not cost a restart or a quit.
+        """
+        try:
+            fn(*args, **kw)
+        except Exception as exc:
+            log.warning("could not %s: %s", what, exc)
+
     def _set_state(self, state: EngineState) -> None:
         if state != self._state:
             self._state = state

@@ -1,0 +1,72 @@
+"""Bookkeeping faults never stop the engine's state machine, and quitting always ends.
+
+Item 11 of issue 8: an unusable ownership lock (a folder where the lock file
+belongs) used to abort ``_on_finished``, so a killed aria2c was never
+restarted, ``--quit`` failed after 15 s and SIGTERM was ignored. And a second
+SIGTERM/SIGINT while a slow shutdown runs must escalate to a forceful one.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+
+import pytest
+from e2e_support import aria2c_pids, counts, start_primary
+
+from aria2_core.paths import AppPaths
+from support.app_process import AppHome, wait_until
+
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.skipif(os.name != "posix", reason="POSIX signals"),
+]
+
+
+def _break_ownership_lock(home: AppHome) -> None:
+    """A folder where the ownership record's lock file should be."""
+    lock = AppPaths.for_home(home.home).ownership_lock
+    lock.unlink(missing_ok=True)
+    lock.mkdir()
+
+
+def test_unusable_ownership_lock_neither_stops_restarts_nor_quit(app_home: AppHome) -> None:
+    primary, status = start_primary(app_home)
+    _break_ownership_lock(app_home)
+    old = status["aria2c_pid"]
+
+    os.kill(old, signal.SIGKILL)
+
+    try:
+        wait_until(lambda: aria2c_pids(app_home) - {old}, 20)
+        new_status = app_home.wait_ready(20)
+    except TimeoutError:
+        raise AssertionError(f"aria2c was not restarted.\nLog:\n{app_home.log_text()}") from None
+    assert new_status["aria2c_pid"] != old
+    result = app_home.run("--quit", timeout=30)
+    assert result.returncode == 0, result.stderr + app_home.log_text()
+    assert primary.wait(10) == 0
+    assert counts(app_home) == (0, 0)
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
+def test_second_signal_quits_forcefully(app_home: AppHome, signum: int) -> None:
+    primary, status = start_primary(app_home)
+    aria = status["aria2c_pid"]
+    os.kill(aria, signal.SIGSTOP)  # a hung aria2c: the orderly stop waits for RPC timeouts
+    try:
+        primary.send_signal(signum)
+        wait_until(lambda: "quitting (signal" in app_home.log_text(), 10)
+        primary.send_signal(signum)
+        try:
+            code = primary.wait(30)
+        except subprocess.TimeoutExpired:
+            raise AssertionError(f"no exit.\nLog:\n{app_home.log_text()}") from None
+    finally:
+        for pid in aria2c_pids(app_home):
+            os.kill(pid, signal.SIGCONT)
+    assert code == 128 + signum, app_home.log_text()
+    assert "quitting forcefully" in app_home.log_text()
+    wait_until(lambda: not app_home.aria2c_processes(), 10)
+    assert counts(app_home) == (0, 0)
