@@ -231,7 +231,11 @@ def _start_app() -> None:
         command = launch_command()
     except IntegrationError as exc:
         raise Refusal(str(exc)) from None
+    env = dict(os.environ)
+    if getattr(sys, "frozen", False):
+        env["PYINSTALLER_RESET_ENVIRONMENT"] = "1"  # a fresh bootloader, not our child
     kwargs: dict[str, Any] = {
+        "env": env,
         "stdin": subprocess.DEVNULL,
         "stdout": subprocess.DEVNULL,
         "stderr": subprocess.DEVNULL,

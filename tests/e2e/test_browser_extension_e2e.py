@@ -29,7 +29,7 @@ from test_native_host_e2e import _assert_secret_nowhere
 
 from desktop.browser_hosts import CHROMIUM_EXTENSION_ID
 from support.app_process import REPO, AppHome, wait_until
-from support.chromium import Chromium, find_chromium
+from support.chromium import CdpError, Chromium, find_chromium
 from support.http_server import FileServer, Guard, Page, make_payload, sha256_of
 
 pytestmark = pytest.mark.e2e
@@ -93,6 +93,7 @@ class Browser:
         self.site = site
         wait_until(self._worker_target, 20)
         self.worker = chromium.attach(self._worker_target())
+        wait_until(self._worker_ran, 20)
         self.page = chromium.open_page(site.server.url("login"))
         wait_until(lambda: self.page_eval("!!document.getElementById('plain')"), 20)
 
@@ -101,6 +102,12 @@ class Browser:
             if target["type"] == "service_worker" and target["url"] == WORKER_URL:
                 return str(target["targetId"])
         return ""
+
+    def _worker_ran(self) -> bool:
+        try:
+            return self.worker_eval("typeof ariaTray") == "object"
+        except CdpError:
+            return False
 
     def page_eval(self, expression: str) -> object:
         return self.chromium.evaluate(self.page, expression)

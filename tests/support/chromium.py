@@ -26,7 +26,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-CHROMIUM_CANDIDATES = ("chromium", "chromium-browser", "google-chrome")
+# Not google-chrome: branded Chrome 137+ ignores --load-extension.
+CHROMIUM_CANDIDATES = ("chromium", "chromium-browser")
 CALL_TIMEOUT_S = 30.0
 
 
@@ -46,9 +47,16 @@ class Chromium:
     """One headless browser process tree, its CDP pipe and its sessions."""
 
     def __init__(
-        self, binary: str, profile: Path, extension: Path, env: dict[str, str], log: Path
+        self,
+        binary: str,
+        profile: Path,
+        extension: Path,
+        env: dict[str, str],
+        log: Path,
+        extra_args: tuple[str, ...] = (),
     ) -> None:
         self.binary = binary
+        self.extra_args = extra_args
         self.profile = profile
         self.extension = extension
         self.env = env
@@ -94,6 +102,7 @@ class Chromium:
             f"--user-data-dir={self.profile}",
             f"--load-extension={self.extension}",
             "--remote-debugging-pipe",
+            *self.extra_args,
             "about:blank",
         ]
         with self.log.open("ab") as log:
