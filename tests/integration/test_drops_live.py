@@ -121,4 +121,5 @@ def test_tray_tooltip_and_live_speed_limit(qtbot: Any, ui: AppUi, world: AppWorl
         lambda: probe.get_global_option()["max-overall-download-limit"] == "5000000",
         timeout=WAIT_MS,
     )
-    assert world.store.load().download_limit == 5_000_000
+    # Saved once aria2 said yes; that answer reaches the GUI thread just after.
+    qtbot.waitUntil(lambda: world.store.load().download_limit == 5_000_000, timeout=WAIT_MS)
