@@ -238,4 +238,5 @@ class TaskDetails:
     num_seeders: int = 0
     is_torrent: bool = False
     error_message: str = ""
+    error_code: int | None = None  # aria2's code when it failed (the UI words it)
     from_history: bool = False

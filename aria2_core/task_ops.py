@@ -272,8 +272,10 @@ def select_file_option(indexes: Iterable[int]) -> str:
 def fetch_details(client: Aria2Client, gid: str) -> TaskDetails:
     """Files, URIs, peers (BitTorrent only) and the error of one download."""
     status = client.tell_status(
-        gid, ["gid", "status", "bittorrent", "infoHash", "numSeeders", "errorMessage", "files"]
-    )
+        gid,
+        ["gid", "status", "bittorrent", "infoHash", "numSeeders", "errorCode", "errorMessage",
+         "files"],
+    )  # fmt: skip
     info = DownloadInfo.from_status(status)
     details = TaskDetails(
         gid=gid,
@@ -281,6 +283,7 @@ def fetch_details(client: Aria2Client, gid: str) -> TaskDetails:
         num_seeders=info.num_seeders,
         is_torrent=info.is_torrent,
         error_message=info.error_message if info.status in ("error", "removed") else "",
+        error_code=info.error_code if info.status in ("error", "removed") else None,
     )
     calls: list[Call] = [("aria2.getUris", [gid])]
     if info.is_torrent and info.status == "active":
@@ -317,6 +320,7 @@ def details_from_record(info: DownloadInfo | HistoryRecord) -> TaskDetails:
             uris=[(uri, "") for uri in info.uris],
             is_torrent=info.info_hash is not None,
             error_message=info.error_message,
+            error_code=info.error_code if info.status in ("error", "removed") else None,
             from_history=True,
         )
     return TaskDetails(
@@ -326,6 +330,7 @@ def details_from_record(info: DownloadInfo | HistoryRecord) -> TaskDetails:
         num_seeders=info.num_seeders,
         is_torrent=info.is_torrent,
         error_message=info.error_message,
+        error_code=info.error_code if info.status in ("error", "removed") else None,
         from_history=bool(getattr(info, "from_history", False)),
     )
 

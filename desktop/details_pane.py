@@ -8,6 +8,8 @@ file list has checkboxes, and "Apply" sends the choice to aria2
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import (
     QHBoxLayout,
@@ -24,6 +26,8 @@ from PySide6.QtWidgets import (
 from aria2_core.formatting import format_size, format_speed
 from aria2_core.models import TaskDetails
 
+from .aria2_errors import error_sentence, leftover_note
+
 
 def _tree(headers: list[str]) -> QTreeWidget:
     tree = QTreeWidget()
@@ -35,6 +39,18 @@ def _tree(headers: list[str]) -> QTreeWidget:
     for column in range(1, len(headers)):
         tree.header().setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
     return tree
+
+
+def _error_text(details: TaskDetails) -> str:
+    """Why it failed (a sentence), aria2's own words, and what it left on disk."""
+    lines = [error_sentence(details.error_code, details.error_message)]
+    if details.error_message and details.error_message not in lines:
+        lines.append(details.error_message)
+    paths = [Path(f.path) for f in details.files if f.path and f.selected]
+    note = leftover_note(details.error_code, paths)
+    if note:
+        lines.append(note)
+    return "\n\n".join(lines)
 
 
 class DetailsPane(QTabWidget):
@@ -137,9 +153,10 @@ class DetailsPane(QTabWidget):
                 seeders=details.num_seeders, peers=len(details.peers)
             )
         )
-        self.error.setText(details.error_message)
-        self.setTabVisible(self._error_index, bool(details.error_message))
-        if details.error_message and not same:
+        failed = details.error_code not in (None, 0) or bool(details.error_message)
+        self.error.setText(_error_text(details) if failed else "")
+        self.setTabVisible(self._error_index, failed)
+        if failed and not same:
             self.setCurrentIndex(self._error_index)  # why it failed is what one looks for
 
     def _fill_files(self, details: TaskDetails) -> None:

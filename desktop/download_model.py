@@ -43,6 +43,7 @@ from PySide6.QtCore import (
 from aria2_core.history import HistoryDownload
 from aria2_core.models import DownloadInfo
 
+from .aria2_errors import error_sentence
 from .download_rows import (
     COLUMNS,
     FILTERS,
@@ -170,8 +171,8 @@ class DownloadTableModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.TextAlignmentRole and column in NUMERIC:
             return _RIGHT
         if role == Qt.ItemDataRole.ToolTipRole:
-            if column == Column.STATUS and info.error_message:
-                return info.error_message
+            if column == Column.STATUS and info.status in ("error", "removed"):
+                return error_sentence(info.error_code, info.error_message)
             if column == Column.NAME:
                 return info.name
         return None

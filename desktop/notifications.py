@@ -21,6 +21,8 @@ from PySide6.QtGui import QDesktopServices
 from aria2_core.download_files import containing_folder
 from aria2_core.models import DownloadInfo
 
+from .aria2_errors import error_sentence
+
 if TYPE_CHECKING:
     from .controller import Controller
     from .tray import Tray
@@ -92,5 +94,5 @@ class Notifier(QObject):
         name = info.name or info.gid
         if info.status == "complete":
             return name
-        reason = info.error_message or self.tr("error {code}").format(code=info.error_code)
+        reason = error_sentence(info.error_code, info.error_message)
         return self.tr("{name}: {reason}").format(name=name, reason=reason)

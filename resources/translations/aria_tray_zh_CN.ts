@@ -168,9 +168,197 @@
     </message>
 </context>
 <context>
+    <name>Aria2Errors</name>
+    <message>
+        <location filename="../../desktop/aria2_errors.py" line="+20"/>
+        <source>The download finished without an error.</source>
+        <translation>下载已完成，没有出错。</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>aria2 hit an unknown error.</source>
+        <translation>aria2 遇到了未知错误。</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>The server did not answer in time.</source>
+        <translation>服务器没有及时响应。</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>The file was not found on the server.</source>
+        <translation>服务器上找不到该文件。</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>The file was not found on the server, too many times in a row.</source>
+        <translation>服务器上多次连续找不到该文件。</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>The download was stopped because it was too slow (lowest speed limit).</source>
+        <translation>下载速度过慢（低于最低速度限制），下载已停止。</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>A network problem stopped the download.</source>
+        <translation>网络问题导致下载中断。</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>The download was interrupted before it finished.</source>
+        <translation>下载在完成前被中断。</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>The server cannot resume a download, and resuming was required.</source>
+        <translation>服务器不支持断点续传，而本次下载需要续传。</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>There is not enough free disk space.</source>
+        <translation>磁盘空间不足。</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>The piece size differs from the one in the .aria2 control file.</source>
+        <translation>分块大小与 .aria2 控制文件中的不一致。</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>The same file is already being downloaded.</source>
+        <translation>同一个文件已在下载中。</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>The same torrent is already being downloaded.</source>
+        <translation>同一个种子已在下载中。</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>A file of that name already exists.</source>
+        <translation>同名文件已存在。</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>The file could not be renamed.</source>
+        <translation>无法重命名文件。</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>The existing file could not be opened.</source>
+        <translation>无法打开已有的文件。</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>The file could not be created or truncated.</source>
+        <translation>无法创建或截断文件。</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Reading or writing the file failed.</source>
+        <translation>读写文件失败。</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>The download folder could not be created.</source>
+        <translation>无法创建下载文件夹。</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>The server&apos;s name could not be resolved.</source>
+        <translation>无法解析服务器的域名。</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>The metalink file could not be read.</source>
+        <translation>无法读取 Metalink 文件。</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>An FTP command failed.</source>
+        <translation>FTP 命令执行失败。</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>The server sent a bad or unexpected HTTP response.</source>
+        <translation>服务器返回了错误或意外的 HTTP 响应。</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>The server redirected too many times.</source>
+        <translation>服务器重定向次数过多。</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>The server refused the login (HTTP authorization failed).</source>
+        <translation>服务器拒绝登录（HTTP 认证失败）。</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>The .torrent file could not be read.</source>
+        <translation>无法读取 .torrent 文件。</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>The .torrent file is damaged or incomplete.</source>
+        <translation>.torrent 文件已损坏或不完整。</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>The magnet link is not valid.</source>
+        <translation>磁力链接无效。</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>An option was not accepted by aria2.</source>
+        <translation>aria2 不接受某个选项。</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>The server is overloaded or under maintenance; try again later.</source>
+        <translation>服务器过载或正在维护，请稍后再试。</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>aria2 could not read a request sent to it.</source>
+        <translation>aria2 无法解析发给它的请求。</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>aria2 reported an error it reserves for future use.</source>
+        <translation>aria2 报告了一个保留的错误代码。</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>The downloaded file does not match the checksum it was given.</source>
+        <translation>下载的文件与给定的校验和不符。</translation>
+    </message>
+    <message>
+        <location line="+19"/>
+        <source>The download failed.</source>
+        <translation>下载失败。</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>aria2 reported error {code}.</source>
+        <translation>aria2 报告了错误 {code}。</translation>
+    </message>
+    <message>
+        <location line="+18"/>
+        <source>The file was kept: {files}. It may be damaged, or the checksum may be wrong. Retry downloads it again; Remove with “Also delete the downloaded files” deletes it.</source>
+        <translation>文件已保留：{files}。它可能已损坏，也可能是校验和有误。“重试”会重新下载；选择“删除”并勾选“同时删除已下载的文件”会删除它。</translation>
+    </message>
+    <message>
+        <location line="+6"/>
+        <source>What was downloaded so far stays in {files}, so Retry can go on from there; Remove with “Also delete the downloaded files” deletes it.</source>
+        <translation>已下载的部分保留在 {files}，“重试”可从那里继续；选择“删除”并勾选“同时删除已下载的文件”会删除它。</translation>
+    </message>
+</context>
+<context>
     <name>Controller</name>
     <message>
-        <location filename="../../desktop/controller.py" line="+156"/>
+        <location filename="../../desktop/controller.py" line="+157"/>
         <source>Some links were not added</source>
         <translation>部分链接未能添加</translation>
     </message>
@@ -218,7 +406,7 @@
 <context>
     <name>DetailsPane</name>
     <message>
-        <location filename="../../desktop/details_pane.py" line="+53"/>
+        <location filename="../../desktop/details_pane.py" line="+69"/>
         <source>File</source>
         <translation>文件</translation>
     </message>
@@ -303,7 +491,7 @@
         <translation>做种者：{seeders} · 节点：{peers}</translation>
     </message>
     <message>
-        <location line="+15"/>
+        <location line="+16"/>
         <source>(name not known yet)</source>
         <translation>（名称暂未知）</translation>
     </message>
@@ -356,7 +544,7 @@
         <translation>正在获取元数据</translation>
     </message>
     <message>
-        <location filename="../../desktop/download_model.py" line="+116"/>
+        <location filename="../../desktop/download_model.py" line="+117"/>
         <source>Name</source>
         <translation>名称</translation>
     </message>
@@ -773,7 +961,7 @@ Check the options in Settings (Advanced), then try again.</source>
 <context>
     <name>Notifier</name>
     <message>
-        <location filename="../../desktop/notifications.py" line="+68"/>
+        <location filename="../../desktop/notifications.py" line="+70"/>
         <source>… and {count} more</source>
         <translation>… 另有 {count} 项</translation>
     </message>
@@ -803,12 +991,7 @@ Check the options in Settings (Advanced), then try again.</source>
         <translation>{count} 个下载已完成</translation>
     </message>
     <message>
-        <location line="+12"/>
-        <source>error {code}</source>
-        <translation>错误 {code}</translation>
-    </message>
-    <message>
-        <location line="+1"/>
+        <location line="+13"/>
         <source>{name}: {reason}</source>
         <translation>{name}：{reason}</translation>
     </message>
@@ -1082,7 +1265,7 @@ min-split-size=4M</translation>
 <context>
     <name>TaskActions</name>
     <message>
-        <location filename="../../desktop/task_actions.py" line="+98"/>
+        <location filename="../../desktop/task_actions.py" line="+100"/>
         <source>Pause failed</source>
         <translation>暂停失败</translation>
     </message>
@@ -1103,12 +1286,12 @@ min-split-size=4M</translation>
         <translation>未能设置限速</translation>
     </message>
     <message>
-        <location line="+11"/>
+        <location line="+12"/>
         <source>File selection not changed</source>
         <translation>未能更改文件选择</translation>
     </message>
     <message>
-        <location line="+17"/>
+        <location line="+32"/>
         <source>{name}: no link to retry</source>
         <translation>{name}：没有可重试的链接</translation>
     </message>

@@ -382,3 +382,20 @@ def test_the_catalog_ships_with_the_package() -> None:
     text = (ROOT / "pyproject.toml").read_text()
     assert '"translations/*.qm"' in text
     assert i18n.shipped_languages() == ["zh_CN"]
+
+
+def test_every_aria2_error_code_has_a_sentence_in_both_languages(
+    zh_app: i18n.LanguageSetup,
+) -> None:
+    """Issue 9, item 12: no "error 32"; each code aria2 documents reads as a sentence."""
+    from desktop import aria2_errors
+
+    codes = range(33)
+    assert set(codes) <= aria2_errors.KNOWN_CODES
+    chinese = {code: aria2_errors.error_sentence(code) for code in codes}
+    english = {code: aria2_errors._SENTENCES[code] for code in codes}
+    assert len(set(english.values())) == len(english), "two codes share a sentence"
+    assert len(set(chinese.values())) == len(chinese)
+    for code in codes:
+        assert chinese[code] != english[code], f"code {code} is not translated"
+        assert str(code) not in chinese[code] and re.search("[\u4e00-\u9fff]", chinese[code])
