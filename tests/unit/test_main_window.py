@@ -110,7 +110,11 @@ def test_actions_follow_the_selection(window: MainWindow) -> None:
 def test_details_show_the_error_of_a_failed_download(qtbot: Any, window: MainWindow) -> None:
     select(window, "fail1")
     qtbot.waitUntil(lambda: window.details.gid == "fail1")
-    assert window.details.error.text() == "Resource not found"
+    # aria2's code 3 in a sentence, then aria2's own words.
+    assert window.details.error.text().split("\n\n")[:2] == [
+        "The file was not found on the server.",
+        "Resource not found",
+    ]
     assert window.details.links.topLevelItem(0).text(0) == "http://h/fail.zip"
 
 

@@ -149,7 +149,7 @@ def test_notifications_on_complete_and_error(ui: AppUi, tmp_path: Path) -> None:
     assert opened == [tmp_path]
 
     ui._controller.downloads_finished.emit([failed])
-    assert shown[-1] == ("Download failed", "bad.zip: Not found", "")
+    assert shown[-1] == ("Download failed", "bad.zip: The file was not found on the server.", "")
     ui._tray._message_clicked()
     assert opened == [tmp_path]  # an error message opens nothing
 
