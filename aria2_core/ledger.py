@@ -194,38 +194,50 @@ class DownloadLedger:
             if changed:
                 self._save()
 
-    def update_options(self, gids: Iterable[str], options: Mapping[str, str]) -> None:
-        """Remember a per-download option the user changed (file selection, speed limit)."""
+    def update_options(self, changes: Mapping[str, Mapping[str, str]]) -> None:
+        """Remember per-download options the user changed (gid -> options), e.g. file selection."""
         with self._lock:
             changed = False
-            for gid in gids:
+            for gid, options in changes.items():
                 origin = self._origins.get(gid)
-                if origin is not None:
+                if origin is not None and any(
+                    origin.options.get(k) != v for k, v in options.items()
+                ):
                     self._origins[gid] = replace(origin, options={**origin.options, **options})
                     changed = True
             if changed:
                 self._save()
 
     def note_rows(self, rows: Iterable[DownloadInfo], everything: bool = False) -> None:
-        """Follow what aria2 reports: magnet successors, pause state, progress.
+        """Follow what aria2 reports: successors, pause state, progress.
 
-        The progress of a paused or queued download is kept (it does not
-        move until it runs again); ``everything`` also keeps the active ones'
-        (at quit). Writes the file only when something changed.
+        A magnet's real download (``following`` its metadata step) inherits
+        the record; so does a restored metalink, which aria2 gives a new gid
+        (it ignores ``gid=`` for metalinks), found by its links. The
+        progress of a paused or queued download is kept (it does not move
+        until it runs again); ``everything`` also keeps the active ones' (at
+        quit). Writes the file only when something changed.
         """
+        rows = list(rows)
         with self._lock:
             changed = False
+            adoptable: list[Origin] | None = None
             for info in rows:
                 origin = self._origins.get(info.gid)
                 if origin is None and info.following:
-                    parent = self._origins.get(info.following)
-                    if parent is not None:  # a magnet's real download inherits its record
-                        origin = replace(parent, gid=info.gid)
-                        self._origins[info.gid] = origin
-                        changed = True
+                    origin = self._origins.get(info.following)
+                elif origin is None and info.files and not info.is_torrent:
+                    if adoptable is None:
+                        adoptable = self._adoptable({r.gid for r in rows})
+                    origin = _same_links(adoptable, info)
+                    if origin is not None:
+                        adoptable.remove(origin)
+                        del self._origins[origin.gid]
                 if origin is None or info.is_finished:
                     continue
-                updated = replace(origin, paused=info.status == "paused")
+                updated = replace(origin, gid=info.gid, paused=info.status == "paused")
+                if origin.kind == METALINK and not origin.uris:
+                    updated = replace(updated, uris=_links_of(info))
                 if (everything or info.status != "active") and info.completed_length:
                     updated = replace(updated, progress=Progress.of(info))
                 if updated != origin:
@@ -233,6 +245,14 @@ class DownloadLedger:
                     changed = True
             if changed:
                 self._save()
+
+    def _adoptable(self, live: set[str]) -> list[Origin]:
+        """Metalink records whose gid aria2 no longer has (a restart gave them new ones)."""
+        return [
+            o
+            for o in self._origins.values()
+            if o.kind == METALINK and not o.finished and o.uris and o.gid not in live
+        ]
 
     def mark_finished(self, gids: Iterable[str], completed: Iterable[str] = ()) -> None:
         """These moved into the history: keep them for Retry, never restore them.
@@ -307,6 +327,15 @@ class DownloadLedger:
             # Only restore, Retry and shown progress depend on it; the
             # downloads themselves go on. The next change writes it again.
             log.error("cannot write %s", self.path, exc_info=True)
+
+
+def _links_of(info: DownloadInfo) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(u for f in info.files for u in f.uris))
+
+
+def _same_links(candidates: list[Origin], info: DownloadInfo) -> Origin | None:
+    links = set(_links_of(info))
+    return next((o for o in candidates if links and links == set(o.uris)), None)
 
 
 def _with_progress(info: DownloadInfo, progress: Progress) -> DownloadInfo:

@@ -135,6 +135,32 @@ def sweep_stopped(
     client.save_session()
 
 
+# Per-download options a user changes after adding (file selection, speed
+# limit): read back from aria2 at quit, so a restored download keeps them.
+CHANGEABLE_OPTIONS = ("select-file", "max-download-limit")
+
+
+def note_at_quit(client: Aria2Client, ledger: DownloadLedger) -> None:
+    """Record every download's progress and changed options before aria2c stops.
+
+    After a restart aria2 reports 0 for a download until it runs, and a
+    torrent the ledger restores gets its options from the record.
+    """
+    live = fetch_lists(client).live
+    ledger.note_rows(live, everything=True)
+    gids = [info.gid for info in live if (origin := ledger.get(info.gid)) and origin.file]
+    if not gids:
+        return
+    answers = client.multicall([("aria2.getOption", [gid]) for gid in gids])
+    ledger.update_options(
+        {
+            gid: {k: str(answer[k]) for k in CHANGEABLE_OPTIONS if k in answer}
+            for gid, answer in zip(gids, answers, strict=True)
+            if isinstance(answer, dict)
+        }
+    )
+
+
 def run_per_gid(client: Aria2Client, method: str, gids: Sequence[str], *extra: Any) -> ActionResult:
     """``method(gid, *extra)`` for every gid in one multicall, then save the session."""
     result = ActionResult()

@@ -158,7 +158,7 @@ class TaskActions(QObject):
 
         def work(client: Aria2Client) -> ActionResult:
             result = run_per_gid(client, "aria2.changeOption", [gid], options)
-            ledger.update_options(result.done, options)
+            ledger.update_options({g: options for g in result.done})
             return result
 
         return self._run_action(title, work, on_done)

@@ -42,6 +42,7 @@ from aria2_core.task_ops import (
     details_from_record,
     fetch_details,
     fetch_lists,
+    note_at_quit,
     share_unchanged,
     sweep_stopped,
 )
@@ -189,7 +190,7 @@ class TaskControls(TaskActions):
         self.tasks.run(work, on_done=self._got_rows, on_error=self._refresh_failed)
 
     def _note_progress_at_stop(self) -> None:
-        """Queue, ahead of the engine's own stop, a last look at every download's progress.
+        """Queue, ahead of the engine's own stop, a last look at progress and options.
 
         After a restart aria2 reports 0 for a download until it runs again;
         the ledger then shows this instead. Same worker, so it runs before
@@ -197,7 +198,7 @@ class TaskControls(TaskActions):
         """
         client, ledger = self.engine.client, self.ledger
         if client is not None:
-            self.tasks.run(lambda: ledger.note_rows(fetch_lists(client).live, everything=True))
+            self.tasks.run(lambda: note_at_quit(client, ledger))
 
     def _got_rows(self, outcome: _Refresh) -> None:
         self._refreshing = False

@@ -81,3 +81,29 @@ def multi_file_torrent(path: Path, name: str, sizes: list[int]) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(_bencode(meta))
     return path
+
+
+def write_webseed_multi_torrent(folder: Path, root: Path, name: str, base_url: str) -> Path:
+    """A multi-file torrent of the files in ``root/name``, web-seeded from ``base_url`` (BEP 19).
+
+    aria2 fetches each file from ``base_url + name + "/" + path``, so the
+    test server must serve ``root`` at ``base_url``.
+    """
+    piece_length = 16 * 1024
+    files = sorted(p for p in (root / name).iterdir() if p.is_file())
+    data = b"".join(p.read_bytes() for p in files)
+    pieces = b"".join(
+        hashlib.sha1(data[i : i + piece_length]).digest() for i in range(0, len(data), piece_length)
+    )
+    meta = {
+        "info": {
+            "name": name,
+            "piece length": piece_length,
+            "pieces": pieces,
+            "files": [{"length": p.stat().st_size, "path": [p.name]} for p in files],
+        },
+        "url-list": [base_url],
+    }
+    path = folder / f"{name}.torrent"
+    path.write_bytes(_bencode(meta))
+    return path
