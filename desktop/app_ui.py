@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QObject, QPoint, Slot
 
 from .add_dialog import AddDialog
+from .clipboard_watch import ClipboardWatch
 from .controller import Controller
 from .drop_handling import DropHandler
 from .drop_zone import DropZone
@@ -61,6 +62,9 @@ class AppUi(QObject):
         tray.settings_requested.connect(self.show_settings)
         tray.drop_zone_toggled.connect(self.set_drop_zone_visible)
         tray.speed_limit_chosen.connect(self._set_speed_limit)
+        tray.clipboard_watch_toggled.connect(self.set_clipboard_watch)
+        self.clipboard_watch = ClipboardWatch(parent=self)
+        self.clipboard_watch.links_copied.connect(self._offer_copied_links)
         settings = preferences.settings
         self.notifier = Notifier(controller, tray, settings.notifications, self)
         preferences.changed.connect(self._settings_changed)
@@ -96,6 +100,8 @@ class AppUi(QObject):
             self.show_window()
         if settings.drop_zone_visible:
             self.set_drop_zone_visible(True)
+        if settings.clipboard_watch:
+            self.set_clipboard_watch(True)
 
     # -- dialogs ------------------------------------------------------------------
     @Slot()
@@ -143,6 +149,29 @@ class AppUi(QObject):
     @Slot(QPoint)
     def _drop_zone_moved(self, pos: QPoint) -> None:
         self._preferences.remember(drop_zone_pos=(pos.x(), pos.y()))
+
+    # -- clipboard watch ----------------------------------------------------------
+    @Slot(bool)
+    def set_clipboard_watch(self, enabled: bool) -> None:
+        self.clipboard_watch.set_enabled(enabled)
+        self._tray.set_clipboard_watch_checked(enabled)
+        if enabled != self._preferences.settings.clipboard_watch:
+            self._preferences.remember(clipboard_watch=enabled)
+
+    @Slot(list)
+    def _offer_copied_links(self, links: list[str]) -> None:
+        """A tray notice; clicking it opens the add dialog with the links in it."""
+        shown = links[:3] + ([self.tr("… and {count} more").format(count=len(links) - 3)]
+                             if len(links) > 3 else [])  # fmt: skip
+        title = (
+            self.tr("Download link copied")
+            if len(links) == 1
+            else self.tr("{count} download links copied").format(count=len(links))
+        )
+        text = "\n".join([*shown, self.tr("Click to add.")])
+        self._tray.show_message(
+            title, text, on_click=lambda: self.show_add_dialog("\n".join(links))
+        )
 
     # -- settings -----------------------------------------------------------------
     @Slot(int)

@@ -81,6 +81,7 @@ class AppSettings:
     start_minimized: bool = True
     start_at_login: bool = False  # mirrors desktop.autostart; the OS entry is the truth
     notifications: bool = True
+    clipboard_watch: bool = False  # offer copied download links (the tray's toggle)
     language: str = ""
     aria2c_path: str = ""
     extra_options: dict[str, str] = field(default_factory=dict)
@@ -174,6 +175,7 @@ class SettingsStore:
             start_minimized=read.flag("app/start_minimized", True),
             start_at_login=read.flag("app/start_at_login", False),
             notifications=read.flag("app/notifications", True),
+            clipboard_watch=read.flag("app/clipboard_watch", False),
             language=_known_language(read.text("app/language", "")),
             add_folder=read.text("ui/add_folder", ""),
             drop_zone_visible=read.flag("ui/drop_zone_visible", False),
@@ -199,6 +201,7 @@ class SettingsStore:
             "app/start_minimized": s.start_minimized,
             "app/start_at_login": s.start_at_login,
             "app/notifications": s.notifications,
+            "app/clipboard_watch": s.clipboard_watch,
             "app/language": s.language,
             "ui/add_folder": s.add_folder,
             "ui/drop_zone_visible": s.drop_zone_visible,

@@ -44,6 +44,7 @@ MENU: tuple[tuple[str, str] | None, ...] = (
     None,
     ("add", QT_TRANSLATE_NOOP("Tray", "Add download…")),
     ("clipboard", QT_TRANSLATE_NOOP("Tray", "Add from clipboard")),
+    ("watchclip", QT_TRANSLATE_NOOP("Tray", "Watch clipboard")),
     None,
     ("pause", QT_TRANSLATE_NOOP("Tray", "Pause all")),
     ("resume", QT_TRANSLATE_NOOP("Tray", "Resume all")),
@@ -70,6 +71,7 @@ class Tray(QObject):
     add_requested = Signal()  # "Add download…"
     settings_requested = Signal()  # "Settings…"
     drop_zone_toggled = Signal(bool)  # "Drop zone" checked or not
+    clipboard_watch_toggled = Signal(bool)  # "Watch clipboard" checked or not
     speed_limit_chosen = Signal(int)  # bytes/s (0 = unlimited), to apply and remember
 
     def __init__(self, controller: Controller, parent: QObject | None = None) -> None:
@@ -113,6 +115,7 @@ class Tray(QObject):
             "pause": self._controller.pause_all,
             "resume": self._controller.resume_all,
             "dropzone": lambda checked: self.drop_zone_toggled.emit(checked),
+            "watchclip": lambda checked: self.clipboard_watch_toggled.emit(checked),
             "folder": self._open_folder,
             "settings": self.settings_requested.emit,
             "quit": self.quit_requested.emit,
@@ -125,6 +128,7 @@ class Tray(QObject):
             else:
                 self._add(entry[0], self.tr(entry[1]), slots[entry[0]])
         self._actions["dropzone"].setCheckable(True)
+        self._actions["watchclip"].setCheckable(True)
 
     def _build_speed_menu(self, title: str) -> None:
         self._speed_menu = self._menu.addMenu(title)
@@ -184,6 +188,10 @@ class Tray(QObject):
 
     def tooltip(self) -> str:
         return self._icon.toolTip()
+
+    def set_clipboard_watch_checked(self, checked: bool) -> None:
+        """Mirror the setting (``setChecked`` emits no ``triggered``: no loop)."""
+        self._actions["watchclip"].setChecked(checked)
 
     def set_drop_zone_checked(self, checked: bool) -> None:
         """Mirror the drop zone's visibility (it can also be closed from itself)."""

@@ -162,7 +162,27 @@
 <context>
     <name>AppUi</name>
     <message>
-        <location filename="../../desktop/app_ui.py" line="+153"/>
+        <location filename="../../desktop/app_ui.py" line="+164"/>
+        <source>… and {count} more</source>
+        <translation>… 另有 {count} 项</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Download link copied</source>
+        <translation>已复制下载链接</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>{count} download links copied</source>
+        <translation>已复制 {count} 个下载链接</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Click to add.</source>
+        <translation>点击添加。</translation>
+    </message>
+    <message>
+        <location line="+11"/>
         <source>Speed limit not changed</source>
         <translation>速度限制未更改</translation>
     </message>
@@ -358,7 +378,7 @@
 <context>
     <name>Controller</name>
     <message>
-        <location filename="../../desktop/controller.py" line="+157"/>
+        <location filename="../../desktop/controller.py" line="+158"/>
         <source>Some links were not added</source>
         <translation>部分链接未能添加</translation>
     </message>
@@ -1330,7 +1350,7 @@ min-split-size=4M</translation>
         <translation>从剪贴板添加</translation>
     </message>
     <message>
-        <location line="+2"/>
+        <location line="+3"/>
         <source>Pause all</source>
         <translation>全部暂停</translation>
     </message>
@@ -1341,18 +1361,18 @@ min-split-size=4M</translation>
     </message>
     <message>
         <location line="+1"/>
-        <location line="+201"/>
+        <location line="+208"/>
         <source>Speed limit</source>
         <translation>限速</translation>
     </message>
     <message>
-        <location line="-115"/>
+        <location line="-119"/>
         <source>Unlimited</source>
         <translation>不限速</translation>
     </message>
     <message>
         <location line="+8"/>
-        <location line="+83"/>
+        <location line="+87"/>
         <source>Custom…</source>
         <translation>自定义…</translation>
     </message>
@@ -1362,12 +1382,17 @@ min-split-size=4M</translation>
         <translation>{app}：{state}</translation>
     </message>
     <message>
-        <location line="-156"/>
+        <location line="-163"/>
         <source>Drop zone</source>
         <translation>悬浮窗</translation>
     </message>
     <message>
-        <location line="+1"/>
+        <location line="-6"/>
+        <source>Watch clipboard</source>
+        <translation>监视剪贴板</translation>
+    </message>
+    <message>
+        <location line="+7"/>
         <source>Open download folder</source>
         <translation>打开下载文件夹</translation>
     </message>
@@ -1382,7 +1407,7 @@ min-split-size=4M</translation>
         <translation>退出</translation>
     </message>
     <message>
-        <location line="+142"/>
+        <location line="+149"/>
         <source>↓ {down} ↑ {up} · {active} active</source>
         <translation>↓ {down} ↑ {up} · {active} 个任务进行中</translation>
     </message>

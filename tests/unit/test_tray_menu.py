@@ -38,6 +38,7 @@ def test_menu_entries_in_order(ui: AppUi) -> None:
         "Show/Hide",
         "Add download…",
         "Add from clipboard",
+        "Watch clipboard",
         "Pause all",
         "Resume all",
         "Speed limit",
