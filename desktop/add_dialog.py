@@ -233,12 +233,13 @@ class AddDialog(QDialog):
             self.summary.setText(self.tr("No links yet."))
         elif bad:
             self.summary.setText(
-                self.tr("{count} link(s) ready, {bad} line(s) with problems").format(
-                    count=count, bad=bad
+                self.tr("{links}, {problems}").format(
+                    links=self.tr("%n link(s) ready", "", count),
+                    problems=self.tr("%n line(s) with problems", "", bad),
                 )
             )
         else:
-            self.summary.setText(self.tr("{count} link(s) ready").format(count=count))
+            self.summary.setText(self.tr("%n link(s) ready", "", count))
         self.add_button.setEnabled(count > 0)
         self.name_edit.setEnabled(count <= 1)
 
@@ -307,9 +308,7 @@ class AddDialog(QDialog):
             self.links_edit.setPlainText("\n".join(self._bad_lines) + "\n")
             self.check_links()
             self.summary.setText(
-                self.tr("Added {count} download(s). These lines were not added:").format(
-                    count=len(items)
-                )
+                self.tr("Added %n download(s). These lines were not added:", "", len(items))
             )
             return
         self.accept()

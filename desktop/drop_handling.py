@@ -96,9 +96,9 @@ class DropHandler(QObject):
             shown = outcome.problems[:MAX_LISTED]
             more = len(outcome.problems) - len(shown)
             if more:
-                shown.append(self.tr("… and {count} more").format(count=more))
+                shown.append(self.tr("… and %n more", "", more))
             title = (
-                self.tr("{count} item(s) not added").format(count=len(outcome.problems))
+                self.tr("%n item(s) not added", "", len(outcome.problems))
                 if outcome.added
                 else self.tr("Nothing was added")
             )

@@ -96,14 +96,18 @@ def resolve_language(choice: str, available: list[str] | None = None) -> str:
 
 
 def shipped_languages() -> list[str]:
-    """Codes of the catalogs present on disk (English is the source, always there)."""
+    """Codes of the catalogs present on disk (English is the source, always there).
+
+    English's own catalog holds only plural forms, so it is not a language to offer.
+    """
     folder = translations_dir()
     prefix = f"{CATALOG}_"
     try:
         names = sorted(p.stem for p in folder.glob(f"{prefix}*.qm"))
     except OSError:
         return []
-    return [name.removeprefix(prefix) for name in names]
+    codes = [name.removeprefix(prefix) for name in names]
+    return [code for code in codes if code != SOURCE_LANGUAGE]
 
 
 def qt_translations_dir() -> Path:
@@ -128,6 +132,12 @@ def install_translators(app: QCoreApplication, choice: str | None = None) -> Lan
     if setup.language == SOURCE_LANGUAGE:
         if choice != SYSTEM:
             QLocale.setDefault(QLocale(QLocale.Language.English, QLocale.Country.UnitedStates))
+        # English plural forms ("%n link(s)" -> "1 link", "2 links") come from a catalog too.
+        plurals = translations_dir() / f"{CATALOG}_{SOURCE_LANGUAGE}.qm"
+        translator = _load(app, plurals)
+        if translator is not None:
+            setup.loaded.append(plurals)
+            setup.translators.append(translator)
         log.info("UI language: English (choice %r)", choice)
         return setup
     ours = translations_dir() / f"{CATALOG}_{setup.language}.qm"

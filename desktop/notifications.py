@@ -64,25 +64,27 @@ class Notifier(QObject):
         failed = [i for i in finished if i.status in ("error", "removed")]
         if not done and not failed:
             return
-        lines = [self._line(info) for info in (failed + done)[:MAX_NAMES]]
+        mixed = bool(done and failed)
+        lines = [self._line(info, mixed) for info in (failed + done)[:MAX_NAMES]]
         rest = len(done) + len(failed) - len(lines)
         if rest > 0:
-            lines.append(self.tr("… and {count} more").format(count=rest))
+            lines.append(self.tr("… and %n more", "", rest))
         if done and failed:
-            title = self.tr("{done} downloaded, {failed} failed").format(
-                done=len(done), failed=len(failed)
+            title = self.tr("{done}, {failed}").format(
+                done=self.tr("%n downloaded", "", len(done)),
+                failed=self.tr("%n failed", "", len(failed)),
             )
         elif failed:
             title = (
                 self.tr("Download failed")
                 if len(failed) == 1
-                else self.tr("{count} downloads failed").format(count=len(failed))
+                else self.tr("%n downloads failed", "", len(failed))
             )
         else:
             title = (
                 self.tr("Download complete")
                 if len(done) == 1
-                else self.tr("{count} downloads complete").format(count=len(done))
+                else self.tr("%n downloads complete", "", len(done))
             )
         folder = containing_folder(done[-1]) if done else None
         on_click = (lambda: self.open_folder(folder)) if folder is not None else None
@@ -90,9 +92,10 @@ class Notifier(QObject):
         self._tray.show_message(title, text, is_error=bool(failed), on_click=on_click)
         self.notified.emit(title, text, str(folder) if folder is not None else "")
 
-    def _line(self, info: DownloadInfo) -> str:
+    def _line(self, info: DownloadInfo, mixed: bool = False) -> str:
+        """A name (with why, if it failed); in a mixed message the good ones say so too."""
         name = info.name or info.gid
         if info.status == "complete":
-            return name
+            return self.tr("{name}: downloaded").format(name=name) if mixed else name
         reason = error_sentence(info.error_code, info.error_message)
         return self.tr("{name}: {reason}").format(name=name, reason=reason)

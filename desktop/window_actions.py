@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from .main_window import MainWindow
 
 QUEUED = ("waiting", "paused")
+MAX_NAMED = 10  # the remove question lists this many names, then "… and N more"
 
 # In toolbar order; None is a separator.
 TOOLBAR = ("add", None, "resume", "pause", "remove", "retry", None, "open_file", "open_folder",
@@ -126,24 +127,39 @@ class WindowActions(QObject):
     def move_down(self) -> None:
         self._controller.move_down(self._gids())
 
-    def ask_remove(self, count: int) -> tuple[bool, bool]:
-        """Ask before removing; returns (confirmed, also delete the files)."""
+    def remove_box(self, records: list[DownloadInfo]) -> tuple[QMessageBox, QCheckBox]:
+        """The question before removing, naming what goes (the first few by name)."""
         box = QMessageBox(self._window)
+        box.setObjectName("remove-dialog")
         box.setIcon(QMessageBox.Icon.Question)
-        box.setWindowTitle(self.tr("Remove downloads"))
-        box.setText(self.tr("Remove {count} download(s) from the list?").format(count=count))
+        box.setWindowTitle(self.tr("Remove download(s)", "", len(records)))
+        names = [r.name or r.gid for r in records]
+        if len(names) == 1:
+            box.setText(self.tr("Remove “{name}” from the list?").format(name=names[0]))
+        else:
+            box.setText(self.tr("Remove these %n downloads from the list?", "", len(names)))
+            listed = [f"• {name}" for name in names[:MAX_NAMED]]
+            if len(names) > MAX_NAMED:
+                listed.append(self.tr("… and %n more", "", len(names) - MAX_NAMED))
+            box.setInformativeText("\n".join(listed))
         check = QCheckBox(self.tr("Also delete the downloaded files"))
         box.setCheckBox(check)
         box.setStandardButtons(QMessageBox.StandardButton.Ok | QMessageBox.StandardButton.Cancel)
         box.button(QMessageBox.StandardButton.Ok).setText(self.tr("Remove"))
+        return box, check
+
+    def ask_remove(self, records: list[DownloadInfo]) -> tuple[bool, bool]:
+        """Ask before removing; returns (confirmed, also delete the files)."""
+        box, check = self.remove_box(records)
         confirmed = box.exec() == QMessageBox.StandardButton.Ok
         return confirmed, check.isChecked()
 
     def remove(self) -> None:
-        gids = self._gids()
+        records = self._window.selected_records()
+        gids = [r.gid for r in records]
         if not gids:
             return
-        confirmed, delete_files = self.ask_remove(len(gids))
+        confirmed, delete_files = self.ask_remove(records)
         if confirmed:
             self._controller.remove(gids, delete_files=delete_files)
 
@@ -167,7 +183,7 @@ class WindowActions(QObject):
         links = self._controller.links(self._gids())
         if links:
             QGuiApplication.clipboard().setText("\n".join(links))
-            message = self.tr("Copied {count} link(s).").format(count=len(links))
+            message = self.tr("Copied %n link(s).", "", len(links))
             self._window.statusBar().showMessage(message, 3000)
 
     def speed_limit(self) -> None:

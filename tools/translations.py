@@ -36,6 +36,10 @@ SOURCES = ROOT / "desktop"
 TRANSLATIONS = ROOT / "resources" / "translations"
 CATALOG = "aria_tray"
 LANGUAGES = ("zh_CN",)
+# English needs a catalog of its own only for plural forms ("%n link(s)" ->
+# "1 link" / "2 links"): lupdate -pluralonly, filled in from the "(s)".
+PLURALS_ONLY = "en"
+PLURAL_S = re.compile(r"(\w+)\(s\)")
 PLACEHOLDER = re.compile(r"\{[A-Za-z_][A-Za-z0-9_]*\}")
 
 
@@ -72,13 +76,16 @@ def qt_tool(name: str) -> str:
     return str(local) if local.exists() else name
 
 
-def lupdate(target: Path, language: str, *, keep_locations: bool = True) -> str:
+def lupdate(
+    target: Path, language: str, *, keep_locations: bool = True, plurals_only: bool = False
+) -> str:
     """Extract the strings into ``target``, keeping its translations; returns the report."""
     target.parent.mkdir(parents=True, exist_ok=True)
     cmd = [
         qt_tool("pyside6-lupdate"),
         *(str(p) for p in source_files()),
         "-no-obsolete",
+        *(["-pluralonly"] if plurals_only else []),
         "-locations",
         "relative" if keep_locations else "none",
         "-target-language",
@@ -144,8 +151,34 @@ def problems(messages: list[Message]) -> list[str]:
     return found
 
 
+def english_forms(source: str) -> list[str]:
+    """``"%n link(s) ready"`` -> ``["%n link ready", "%n links ready"]`` (English's two forms)."""
+    return [PLURAL_S.sub(r"\1", source), PLURAL_S.sub(r"\1s", source)]
+
+
+def update_english_plurals() -> None:
+    """The English plural catalog: every ``%n`` string, its forms made from the ``(s)``."""
+    ts = ts_path(PLURALS_ONLY)
+    lupdate(ts, PLURALS_ONLY, plurals_only=True)
+    tree = ET.parse(ts)
+    for message in tree.getroot().iter("message"):
+        translation = message.find("translation")
+        if translation is None:
+            translation = ET.SubElement(message, "translation")
+        for form in list(translation):
+            translation.remove(form)
+        translation.text = None
+        translation.attrib.pop("type", None)
+        for text in english_forms(_text(message.find("source"))):
+            ET.SubElement(translation, "numerusform").text = text
+    tree.write(ts, encoding="utf-8", xml_declaration=True)
+    lrelease(ts, qm_path(PLURALS_ONLY))
+    print(f"{ts.relative_to(ROOT)}: English plural forms, compiled")
+
+
 def update(language: str) -> list[str]:
     """Re-extract into the committed ``.ts`` and recompile its ``.qm``; returns problems."""
+    update_english_plurals()
     ts = ts_path(language)
     report = lupdate(ts, language)
     for line in report.splitlines():
@@ -185,8 +218,13 @@ def apply(language: str, filled: dict[str, dict[str, str]]) -> int:
                 translation = ET.SubElement(message, "translation")
             for form in list(translation):
                 translation.remove(form)
-            translation.text = text
             translation.attrib.pop("type", None)
+            if message.get("numerus") == "yes":  # one <numerusform> per line
+                translation.text = None
+                for form in text.split("\n"):
+                    ET.SubElement(translation, "numerusform").text = form
+            else:
+                translation.text = text
             changed += 1
     tree.write(ts, encoding="utf-8", xml_declaration=True)
     return changed

@@ -125,26 +125,38 @@
     </message>
     <message>
         <location line="+3"/>
-        <source>{count} link(s) ready, {bad} line(s) with problems</source>
-        <translation>{count} 个链接就绪，{bad} 行有问题</translation>
+        <source>{links}, {problems}</source>
+        <translation>{links}，{problems}</translation>
     </message>
-    <message>
+    <message numerus="yes">
+        <location line="+1"/>
         <location line="+5"/>
-        <source>{count} link(s) ready</source>
-        <translation>{count} 个链接就绪</translation>
+        <source>%n link(s) ready</source>
+        <translation>
+            <numerusform>%n 个链接就绪</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <location line="-4"/>
+        <source>%n line(s) with problems</source>
+        <translation>
+            <numerusform>%n 行有问题</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <location line="+73"/>
+        <source>Added %n download(s). These lines were not added:</source>
+        <translation>
+            <numerusform>已添加 %n 个下载。以下各行未添加：</numerusform>
+        </translation>
     </message>
     <message>
-        <location line="+55"/>
+        <location line="-14"/>
         <source>The links could not be recorded: {error}</source>
         <translation>无法记录这些链接：{error}</translation>
     </message>
     <message>
-        <location line="+14"/>
-        <source>Added {count} download(s). These lines were not added:</source>
-        <translation>已添加 {count} 个下载任务。以下各行未添加：</translation>
-    </message>
-    <message>
-        <location line="+10"/>
+        <location line="+22"/>
         <source>Save downloads to</source>
         <translation>下载保存位置</translation>
     </message>
@@ -621,15 +633,19 @@
         <source>Links not added</source>
         <translation>链接未添加</translation>
     </message>
-    <message>
+    <message numerus="yes">
         <location line="+6"/>
-        <source>… and {count} more</source>
-        <translation>… 另有 {count} 项</translation>
+        <source>… and %n more</source>
+        <translation>
+            <numerusform>……还有 %n 项</numerusform>
+        </translation>
     </message>
-    <message>
+    <message numerus="yes">
         <location line="+2"/>
-        <source>{count} item(s) not added</source>
-        <translation>{count} 项未添加</translation>
+        <source>%n item(s) not added</source>
+        <translation>
+            <numerusform>%n 项未添加</numerusform>
+        </translation>
     </message>
     <message>
         <location line="+2"/>
@@ -980,38 +996,63 @@ Check the options in Settings (Advanced), then try again.</source>
 </context>
 <context>
     <name>Notifier</name>
-    <message>
-        <location filename="../../desktop/notifications.py" line="+70"/>
-        <source>… and {count} more</source>
-        <translation>… 另有 {count} 项</translation>
+    <message numerus="yes">
+        <location filename="../../desktop/notifications.py" line="+71"/>
+        <source>… and %n more</source>
+        <translation>
+            <numerusform>……还有 %n 项</numerusform>
+        </translation>
     </message>
     <message>
         <location line="+2"/>
-        <source>{done} downloaded, {failed} failed</source>
-        <translation>{done} 个已下载，{failed} 个失败</translation>
+        <source>{done}, {failed}</source>
+        <translation>{done}，{failed}</translation>
     </message>
-    <message>
-        <location line="+5"/>
-        <source>Download failed</source>
-        <translation>下载失败</translation>
+    <message numerus="yes">
+        <location line="+1"/>
+        <source>%n downloaded</source>
+        <translation>
+            <numerusform>%n 个已下载</numerusform>
+        </translation>
     </message>
-    <message>
-        <location line="+2"/>
-        <source>{count} downloads failed</source>
-        <translation>{count} 个下载失败</translation>
+    <message numerus="yes">
+        <location line="+1"/>
+        <source>%n failed</source>
+        <translation>
+            <numerusform>%n 个失败</numerusform>
+        </translation>
     </message>
     <message>
         <location line="+4"/>
+        <source>Download failed</source>
+        <translation>下载失败</translation>
+    </message>
+    <message numerus="yes">
+        <location line="+2"/>
+        <source>%n downloads failed</source>
+        <translation>
+            <numerusform>%n 个下载失败</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <location line="+6"/>
+        <source>%n downloads complete</source>
+        <translation>
+            <numerusform>%n 个下载已完成</numerusform>
+        </translation>
+    </message>
+    <message>
+        <location line="+12"/>
+        <source>{name}: downloaded</source>
+        <translation>{name}：已下载</translation>
+    </message>
+    <message>
+        <location line="-14"/>
         <source>Download complete</source>
         <translation>下载完成</translation>
     </message>
     <message>
-        <location line="+2"/>
-        <source>{count} downloads complete</source>
-        <translation>{count} 个下载已完成</translation>
-    </message>
-    <message>
-        <location line="+13"/>
+        <location line="+16"/>
         <source>{name}: {reason}</source>
         <translation>{name}：{reason}</translation>
     </message>
@@ -1445,7 +1486,7 @@ min-split-size=4M</translation>
 <context>
     <name>WindowActions</name>
     <message>
-        <location filename="../../desktop/window_actions.py" line="+46"/>
+        <location filename="../../desktop/window_actions.py" line="+47"/>
         <source>Add download…</source>
         <translation>添加下载…</translation>
     </message>
@@ -1501,22 +1542,45 @@ min-split-size=4M</translation>
     </message>
     <message>
         <location line="+1"/>
-        <location line="+133"/>
+        <location line="+148"/>
         <source>Clear history</source>
         <translation>清除历史记录</translation>
     </message>
-    <message>
-        <location line="-59"/>
-        <source>Remove downloads</source>
-        <translation>删除下载任务</translation>
+    <message numerus="yes">
+        <location line="-73"/>
+        <source>Remove download(s)</source>
+        <translation>
+            <numerusform>删除下载</numerusform>
+        </translation>
     </message>
     <message>
-        <location line="+1"/>
-        <source>Remove {count} download(s) from the list?</source>
-        <translation>从列表中删除 {count} 个下载任务？</translation>
+        <location line="+3"/>
+        <source>Remove “{name}” from the list?</source>
+        <translation>从列表中删除“{name}”？</translation>
+    </message>
+    <message numerus="yes">
+        <location line="+2"/>
+        <source>Remove these %n downloads from the list?</source>
+        <translation>
+            <numerusform>从列表中删除这 %n 个下载？</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <location line="+3"/>
+        <source>… and %n more</source>
+        <translation>
+            <numerusform>……还有 %n 项</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <location line="+43"/>
+        <source>Copied %n link(s).</source>
+        <translation>
+            <numerusform>已复制 %n 个链接。</numerusform>
+        </translation>
     </message>
     <message>
-        <location line="+1"/>
+        <location line="-41"/>
         <source>Also delete the downloaded files</source>
         <translation>同时删除已下载的文件</translation>
     </message>
@@ -1526,17 +1590,12 @@ min-split-size=4M</translation>
         <translation>删除</translation>
     </message>
     <message>
-        <location line="+24"/>
+        <location line="+30"/>
         <source>The file is not there any more.</source>
         <translation>文件已不存在。</translation>
     </message>
     <message>
-        <location line="+8"/>
-        <source>Copied {count} link(s).</source>
-        <translation>已复制 {count} 个链接。</translation>
-    </message>
-    <message>
-        <location line="+10"/>
+        <location line="+18"/>
         <source>Speed limit</source>
         <translation>限速</translation>
     </message>

@@ -122,7 +122,7 @@ def test_removing_a_history_row_needs_no_engine(
     qtbot: Any, window: MainWindow, controller: Controller
 ) -> None:
     select(window, "done1")
-    window.window_actions.ask_remove = lambda count: (True, False)  # type: ignore[method-assign]
+    window.window_actions.ask_remove = lambda records: (True, False)  # type: ignore[method-assign]
     window.window_actions.actions["remove"].trigger()
     qtbot.waitUntil(lambda: "done1" not in controller.history)
     qtbot.waitUntil(lambda: window.model.row_of("done1") == -1)

@@ -53,7 +53,11 @@ def read_ts(path: Path) -> dict[Key, tuple[str, str]]:
         name = context.findtext("name") or ""
         for message in context.iter("message"):
             translation = message.find("translation")
-            text = "" if translation is None else (translation.text or "")
+            forms = [] if translation is None else translation.findall("numerusform")
+            if forms:  # a %n string: its plural forms, one per line
+                text = "\n".join(form.text or "" for form in forms)
+            else:
+                text = "" if translation is None else (translation.text or "")
             kind = "" if translation is None else translation.get("type", "")
             entries[(name, message.findtext("source") or "")] = (text, kind)
     return entries
@@ -127,7 +131,10 @@ def test_the_committed_qm_matches_the_ts(committed: dict[Key, tuple[str, str]]) 
     outdated = [
         f"  {context}: {source!r}: .qm has {translator.translate(context, source)!r}"
         for (context, source), (text, kind) in committed.items()
-        if not kind and text and translator.translate(context, source) != text
+        if not kind
+        and text
+        and "%n" not in source
+        and translator.translate(context, source) != text
     ]
     assert not outdated, f"{QM.name} is older than {TS.name} (make translations):\n" + "\n".join(
         outdated
@@ -367,13 +374,17 @@ def test_a_missing_catalog_means_english_silently(
         QLocale.setDefault(before)
 
 
-def test_english_loads_nothing(qapp: Any) -> None:
+def test_english_loads_only_its_plural_forms(qapp: Any) -> None:
     before = QLocale()
+    setup = i18n.install_translators(qapp, "en")
     try:
-        setup = i18n.install_translators(qapp, "en")
-        assert setup.language == "en" and setup.translators == []
+        assert setup.language == "en"
+        assert [p.name for p in setup.loaded] == ["aria_tray_en.qm"]
         assert QCoreApplication.translate("Tray", "Quit") == "Quit"
+        assert QCoreApplication.translate("AddDialog", "%n link(s) ready", "", 1) == "1 link ready"
     finally:
+        for translator in setup.translators:
+            qapp.removeTranslator(translator)
         QLocale.setDefault(before)
 
 
@@ -399,3 +410,19 @@ def test_every_aria2_error_code_has_a_sentence_in_both_languages(
     for code in codes:
         assert chinese[code] != english[code], f"code {code} is not translated"
         assert str(code) not in chinese[code] and re.search("[\u4e00-\u9fff]", chinese[code])
+
+
+def test_every_plural_has_english_forms(extracted: dict[Key, tuple[str, str]]) -> None:
+    """Issue 9, item 15: "%n link(s)" reads "1 link" / "2 links" in English too."""
+    english = TRANSLATIONS / "aria_tray_en.qm"
+    translator = QTranslator()
+    assert translator.load(str(english)), f"{english} does not load; {FIX}"
+    plurals = [key for key in extracted if "%n" in key[1]]
+    assert len(plurals) >= 10
+    wrong = []
+    for context, source in plurals:
+        one = translator.translate(context, source, "", 1)
+        two = translator.translate(context, source, "", 2)
+        if not one or "(s)" in one or "(s)" in two:
+            wrong.append(f"  {context}: {source!r} -> {one!r} / {two!r}")
+    assert not wrong, f"English plural forms missing ({FIX}):\n" + "\n".join(wrong)
