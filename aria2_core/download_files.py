@@ -131,3 +131,21 @@ def delete_download_files(info: DownloadLike) -> list[Path]:
                 break
             parent = parent.parent
     return deleted
+
+
+def delete_torrent_control_file(info: DownloadLike) -> None:
+    """Delete a completed torrent's ``<dir>/<name>.aria2``, left behind by ``force-save``.
+
+    Torrents are force-saved so a seeding one survives a restart, and then
+    aria2 keeps their control file even once they are complete; when the
+    download moves into the history it is litter in the user's folder.
+    """
+    if not info.dir or not info.name or "/" in info.name or "\\" in info.name:
+        return
+    folder = Path(os.path.abspath(info.dir))
+    path = folder / (info.name + CONTROL_SUFFIX)
+    try:
+        if _inside(path, folder) and path.is_file():
+            path.unlink()
+    except OSError as exc:
+        log.warning("could not delete %s: %s", path, exc)

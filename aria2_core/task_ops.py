@@ -14,7 +14,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from .download_files import delete_download_files
+from .download_files import delete_download_files, delete_torrent_control_file
 from .errors import RpcError
 from .history import HistoryRecord, HistoryStore, should_record
 from .ledger import DownloadLedger
@@ -133,6 +133,9 @@ def sweep_stopped(
     lists.recorded = keep
     lists.stopped = leftover
     client.save_session()
+    for info in keep:  # aria2 let go of them: the force-saved control files go
+        if info.status == "complete" and info.is_torrent:
+            delete_torrent_control_file(info)
 
 
 # Per-download options a user changes after adding (file selection, speed

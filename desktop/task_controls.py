@@ -290,7 +290,17 @@ class TaskControls(TaskActions):
         def fallback(_exc: BaseException) -> None:
             on_done(details_from_record(known) if known is not None else None)
 
-        self.tasks.run(lambda: fetch_details(client, gid), on_done=on_done, on_error=fallback)
+        ledger, status = self.ledger, known.status if known is not None else ""
+
+        def work() -> TaskDetails:
+            details = fetch_details(client, gid)
+            if status in ("paused", "waiting"):  # aria2 has not opened it: show the recorded
+                shown = [DownloadInfo(gid, status, files=details.files)]
+                ledger.fill_progress(shown)
+                details.files = shown[0].files
+            return details
+
+        self.tasks.run(work, on_done=on_done, on_error=fallback)
 
     def file_path(self, gid: str) -> Path | None:
         """What "Open file" opens: the one file, or a multi-file download's own folder."""

@@ -45,6 +45,13 @@ def run(qtbot: Any, start: Callable[[Callable[[ActionResult], None]], object]) -
     return results[0]
 
 
+def details_of(qtbot: Any, c: Any, gid: str) -> Any:
+    details: list[Any] = []
+    c.fetch_details(gid, details.append)
+    qtbot.waitUntil(lambda: bool(details), timeout=WAIT_MS)
+    return details[0]
+
+
 def restart(world: AppWorld, c: Any) -> Any:
     world.stop(c)
     return world.controller()
@@ -118,12 +125,15 @@ def test_paused_downloads_show_their_progress_after_a_restart(
     row = rows_where(qtbot, c, lambda r: r.completed_length > 500_000)
     run(qtbot, lambda done: c.pause([row.gid], done))
     paused = rows_where(qtbot, c, lambda r: r.gid == row.gid and r.status == "paused")
+    before = details_of(qtbot, c, row.gid).files[0]  # whole pieces only, as aria2 counts files
     again = restart(world, c)
     back = rows_where(qtbot, again, lambda r: r.gid == row.gid)
     assert back.status == "paused"
     assert back.total_length == payload.size
     assert back.completed_length == paused.completed_length > 0
     assert back.name == "half.bin"
+    shown = details_of(qtbot, again, row.gid).files[0]
+    assert (shown.length, shown.completed_length) == (payload.size, before.completed_length)
 
 
 def test_retry_of_a_failed_torrent_adds_the_same_torrent_again(
@@ -185,3 +195,21 @@ def test_aria2_keeps_its_own_files_in_the_app_home(
     assert not (fake_home / ".cache" / "aria2").exists()
     assert not (fake_home / ".aria2").exists()
     assert Path(conf_value(world.paths.conf_file, "dht-file-path")).parent == world.paths.engine_dir
+
+
+def test_a_torrent_done_seeding_leaves_no_control_file_behind(
+    qtbot: Any, world: AppWorld, http_server: FileServer, payload_factory: PayloadFactory
+) -> None:
+    """Torrents are force-saved (item 1), so aria2 keeps their control file when complete."""
+    payload = payload_factory("brief.bin", 50_000)
+    torrent = write_webseed_torrent(world.home, payload.path, http_server.url(""))
+    c = world.controller()
+    c.submit([str(torrent)], source="test", options={"seed-time": "0"})
+    done = rows_where(qtbot, c, lambda r: r.name == "brief.bin" and r.status == "complete")
+    assert getattr(done, "from_history", False)
+    assert sha256_of(world.download_dir / "brief.bin") == payload.sha256
+    qtbot.waitUntil(lambda: not (world.download_dir / "brief.bin.aria2").exists(), timeout=WAIT_MS)
+    again = restart(world, c)
+    back = rows_where(qtbot, again, lambda r: r.gid == done.gid)
+    assert back.status == "complete" and getattr(back, "from_history", False)
+    assert world.probe(again).tell_active(["gid"]) == []  # not seeding, nor downloading, again

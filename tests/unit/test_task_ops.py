@@ -67,3 +67,25 @@ def test_details_from_a_history_record() -> None:
     assert details.from_history and details.error_message == "Resource not found"
     assert details.uris == [("http://a/x", "")]
     assert [f.path for f in details.files] == ["/dl/x"]
+
+
+def test_retry_with_an_origin_re_adds_the_same_torrent_bytes_and_options() -> None:
+    from aria2_core.ledger import TORRENT, URI, Origin
+
+    failed = DownloadInfo(gid="g", status="error", dir="/dl", info_hash="a" * 40)
+    origin = Origin("g", TORRENT, file="x.torrent", options={"dir": "/mine", "select-file": "2"})
+    assert retry_calls(failed, origin, b"d4:infoe") == [
+        ("aria2.addTorrent", ["ZDQ6aW5mb2U=", [], {"dir": "/mine", "select-file": "2"}])
+    ]
+    http = DownloadInfo(
+        gid="h",
+        status="error",
+        dir="/dl",
+        files=[FileInfo(1, "/dl/sub/f.bin", 0, 0, True, ("http://a/f",))],
+    )
+    with_headers = Origin(
+        "h", URI, uris=("http://a/f",), options={"dir": "/dl", "header": ["A: b"]}
+    )
+    assert retry_calls(http, with_headers) == [
+        ("aria2.addUri", [["http://a/f"], {"dir": "/dl", "header": ["A: b"], "out": "sub/f.bin"}])
+    ]
