@@ -12,10 +12,8 @@ from __future__ import annotations
 from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QStyle, QWidget
 
-from aria2_core.option_dryrun import parse_rejection
-
-from .engine import EngineState
-from .messages import option_rejection
+from .controller import EngineState
+from .messages import aria2_refusal
 
 _STYLE = (
     "#engine-banner { background: #fdecea; border: 1px solid #f1aeb5; border-radius: 4px; }"
@@ -62,8 +60,7 @@ class EngineBanner(QFrame):
         if state != EngineState.FAILED:
             self.hide()
             return
-        if "errorCode=28" in error:  # a bad option: say which, in a sentence
-            error = option_rejection(parse_rejection(error))
+        error = aria2_refusal(error)  # a bad option: which one and why, in a sentence
         self.text.setText(
             self.tr(
                 "The download engine has stopped, so no download can run.\n{error}\n"

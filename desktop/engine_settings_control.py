@@ -39,7 +39,6 @@ from aria2_core.option_catalog import default_cache_file, known_options
 from aria2_core.option_dryrun import OptionRejection, check_options
 
 from .frozen_env import child_environment
-from .messages import option_rejection
 from .tasks import TaskRunner
 
 if TYPE_CHECKING:
@@ -149,8 +148,8 @@ class EngineSettingsControl:
         def checked(rejection: OptionRejection | None) -> None:
             if rejection is not None:
                 log.warning("aria2c refuses the new settings: %s", rejection.message)
-                if on_done is not None:
-                    on_done([option_rejection(rejection)])
+                if on_done is not None:  # aria2's own words; the UI words them for people
+                    on_done([rejection.message])
                 return
             self._use_settings(new)
             self._restart_engine()

@@ -119,6 +119,18 @@ def option_rejection(rejection: od.OptionRejection) -> str:
     ).format(detail=rejection.message)
 
 
+def aria2_refusal(text: str) -> str:
+    """aria2's text when it refused something; an option it could not parse becomes a sentence.
+
+    The controller passes aria2's own (English) words on; a bad option value
+    (``errorCode=28 … processing the option '--max-tries' … Bad number abc``)
+    reads better as which option and why.
+    """
+    if "errorCode=28" not in text and "processing the option" not in text:
+        return text
+    return option_rejection(od.parse_rejection(text))
+
+
 def field_problem(problem: ao.FieldProblem) -> str:
     """A problem with one field of the add dialog."""
     texts = {

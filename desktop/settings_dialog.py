@@ -42,7 +42,7 @@ from PySide6.QtWidgets import (
 from aria2_core.live_options import RestartReason
 from aria2_core.option_catalog import check_extra_lines, format_extra_lines
 
-from .messages import restart_reason
+from .messages import aria2_refusal, restart_reason
 from .option_check import OptionChecker
 from .path_field import PathField
 from .resources import icon
@@ -335,7 +335,10 @@ class SettingsDialog(QDialog):
     def _applied(self, problems: list[str]) -> None:
         if problems:
             self._fail(
-                [self.tr("aria2 refused the change: {error}").format(error=p) for p in problems]
+                [
+                    self.tr("aria2 refused the change: {error}").format(error=aria2_refusal(p))
+                    for p in problems
+                ]
             )
             return
         self._set_busy(False)
