@@ -135,3 +135,49 @@ def test_pipe_names_are_per_user_and_per_home(tmp_path: Path) -> None:
     assert current_user_sid() in one
     assert one != two
     assert "\\" not in one and "/" not in one  # a pipe name, not a path
+
+
+def test_browser_hosts_are_registered_and_the_launcher_answers(
+    classes: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """HKCU\\Software\\{Google\\Chrome, Microsoft\\Edge, Mozilla}\\NativeMessagingHosts (below a
+    throwaway key), the manifests and the .cmd launcher the browser runs, in binary stdio."""
+    import json
+
+    from desktop.browser_hosts import (
+        HOST_NAME,
+        WINDOWS_KEYS,
+        register_windows_hosts,
+        unregister_windows_hosts,
+    )
+    from desktop.integration import Report
+    from support.native_messaging import EXTENSION_ORIGIN, frame, unframe_all
+
+    monkeypatch.setenv("LOCALAPPDATA", str(tmp_path))
+    monkeypatch.delenv("ARIA_TRAY_HOME", raising=False)
+    software = classes.rsplit("\\", 1)[0]  # Software\AriaTrayTests\<token>
+    main_py = Path(__file__).resolve().parents[2] / "main.py"
+
+    register_windows_hosts([sys.executable, str(main_py)], Report(), software=software)
+
+    for browser, key in WINDOWS_KEYS.items():
+        manifest_path = _value(rf"{software}{key[len('Software') :]}\{HOST_NAME}")
+        assert manifest_path is not None, browser
+        manifest = json.loads(Path(manifest_path).read_text(encoding="utf-8"))
+        allowed = "allowed_extensions" if browser == "Firefox" else "allowed_origins"
+        assert list(manifest) == ["name", "description", "path", "type", allowed]
+    launcher = Path(manifest["path"])
+    done = subprocess.run(
+        [str(launcher), EXTENSION_ORIGIN, "--parent-window=0"],
+        input=frame({"type": "ping", "extra": "\n\r\n"}) + frame({"type": "ping"}),
+        capture_output=True,
+        timeout=60,
+    )
+    replies = unframe_all(done.stdout)  # a \n turned into \r\n would tear these
+    assert [r["status"] for r in replies] == ["refused", "ok"], done.stderr
+
+    unregister_windows_hosts(Report(), software=software)
+
+    for key in WINDOWS_KEYS.values():
+        assert not _exists(rf"{software}{key[len('Software') :]}\{HOST_NAME}")
+    assert not (tmp_path / "AriaTray" / "browser-host").exists()
