@@ -32,8 +32,9 @@ log = logging.getLogger("aria_tray.notifications")
 MAX_NAMES = 5
 
 
-def open_folder(folder: Path) -> None:
-    QDesktopServices.openUrl(QUrl.fromLocalFile(str(folder)))
+def open_folder(folder: Path) -> bool:
+    """Open ``folder`` in the file manager; False when nothing could."""
+    return bool(QDesktopServices.openUrl(QUrl.fromLocalFile(str(folder))))
 
 
 class Notifier(QObject):
@@ -53,7 +54,7 @@ class Notifier(QObject):
         self._tray = tray
         self.enabled = enabled
         # Replaceable in tests: what a click on a "complete" message does.
-        self.open_folder: Callable[[Path], None] = open_folder
+        self.open_folder: Callable[[Path], bool | None] = open_folder
         controller.downloads_finished.connect(self._on_finished)
 
     @Slot(object)
@@ -87,10 +88,19 @@ class Notifier(QObject):
                 else self.tr("%n downloads complete", "", len(done))
             )
         folder = containing_folder(done[-1]) if done else None
-        on_click = (lambda: self.open_folder(folder)) if folder is not None else None
+        on_click = (lambda: self._open(folder)) if folder is not None else None
         text = "\n".join(lines)
         self._tray.show_message(title, text, is_error=bool(failed), on_click=on_click)
         self.notified.emit(title, text, str(folder) if folder is not None else "")
+
+    def _open(self, folder: Path) -> None:
+        """A click on a "complete" message: open the folder, or say why not."""
+        if self.open_folder(folder) is False:
+            self._tray.show_message(
+                self.tr("Could not open the folder"),
+                self.tr("Nothing on this computer could open {path}.").format(path=folder),
+                is_error=True,
+            )
 
     def _line(self, info: DownloadInfo, mixed: bool = False) -> str:
         """A name (with why, if it failed); in a mixed message the good ones say so too."""

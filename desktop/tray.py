@@ -312,4 +312,9 @@ class Tray(QObject):
     def _open_folder(self) -> None:
         folder = self._controller.download_dir()
         folder.mkdir(parents=True, exist_ok=True)
-        QDesktopServices.openUrl(QUrl.fromLocalFile(str(folder)))
+        if not QDesktopServices.openUrl(QUrl.fromLocalFile(str(folder))):
+            self.show_message(
+                self.tr("Could not open the folder"),
+                self.tr("Nothing on this computer could open {path}.").format(path=folder),
+                is_error=True,
+            )

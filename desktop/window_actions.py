@@ -177,7 +177,11 @@ class WindowActions(QObject):
         if path is None or not path.exists():
             self._window.statusBar().showMessage(self.tr("The file is not there any more."), 5000)
             return
-        QDesktopServices.openUrl(QUrl.fromLocalFile(str(path)))
+        if not QDesktopServices.openUrl(QUrl.fromLocalFile(str(path))):
+            # No default application, no xdg-open: say so instead of nothing.
+            self._window.statusBar().showMessage(
+                self.tr("Nothing on this computer could open {path}.").format(path=path), 10_000
+            )
 
     def copy_link(self) -> None:
         links = self._controller.links(self._gids())

@@ -35,7 +35,7 @@
 <context>
     <name>Notifier</name>
     <message numerus="yes">
-        <location filename="../../desktop/notifications.py" line="+71" />
+        <location filename="../../desktop/notifications.py" line="+72" />
         <source>… and %n more</source>
         <translation><numerusform>… and %n more</numerusform><numerusform>… and %n more</numerusform></translation>
     </message>
@@ -78,7 +78,7 @@
         <translation><numerusform>… and %n more</numerusform><numerusform>… and %n more</numerusform></translation>
     </message>
     <message numerus="yes">
-        <location line="+43" />
+        <location line="+47" />
         <source>Copied %n link(s).</source>
         <translation><numerusform>Copied %n link.</numerusform><numerusform>Copied %n links.</numerusform></translation>
     </message>

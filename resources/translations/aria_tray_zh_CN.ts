@@ -689,7 +689,7 @@
 <context>
     <name>EngineBanner</name>
     <message>
-        <location filename="../../desktop/engine_banner.py" line="+45"/>
+        <location filename="../../desktop/engine_banner.py" line="+43"/>
         <source>Open Settings…</source>
         <translation>打开设置…</translation>
     </message>
@@ -699,7 +699,7 @@
         <translation>重试</translation>
     </message>
     <message>
-        <location line="+21"/>
+        <location line="+20"/>
         <source>The download engine has stopped, so no download can run.
 {error}
 Check the options in Settings (Advanced), then try again.</source>
@@ -894,7 +894,7 @@ Check the options in Settings (Advanced), then try again.</source>
         <translation>aria2c 不接受这些选项：{detail}</translation>
     </message>
     <message>
-        <location line="+8"/>
+        <location line="+20"/>
         <source>Checksum: write it as type=digest, e.g. sha-256=…</source>
         <translation>校验和：请按“类型=摘要”填写，例如 sha-256=…</translation>
     </message>
@@ -997,7 +997,7 @@ Check the options in Settings (Advanced), then try again.</source>
 <context>
     <name>Notifier</name>
     <message numerus="yes">
-        <location filename="../../desktop/notifications.py" line="+71"/>
+        <location filename="../../desktop/notifications.py" line="+72"/>
         <source>… and %n more</source>
         <translation>
             <numerusform>……还有 %n 项</numerusform>
@@ -1043,16 +1043,26 @@ Check the options in Settings (Advanced), then try again.</source>
     </message>
     <message>
         <location line="+12"/>
+        <source>Could not open the folder</source>
+        <translation>无法打开文件夹</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Nothing on this computer could open {path}.</source>
+        <translation>这台电脑上没有程序能打开 {path}。</translation>
+    </message>
+    <message>
+        <location line="+8"/>
         <source>{name}: downloaded</source>
         <translation>{name}：已下载</translation>
     </message>
     <message>
-        <location line="-14"/>
+        <location line="-23"/>
         <source>Download complete</source>
         <translation>下载完成</translation>
     </message>
     <message>
-        <location line="+16"/>
+        <location line="+25"/>
         <source>{name}: {reason}</source>
         <translation>{name}：{reason}</translation>
     </message>
@@ -1293,12 +1303,12 @@ min-split-size=4M</translation>
         <translation>正在应用…</translation>
     </message>
     <message>
-        <location line="+6"/>
+        <location line="+7"/>
         <source>aria2 refused the change: {error}</source>
         <translation>aria2 拒绝了此更改：{error}</translation>
     </message>
     <message>
-        <location line="+28"/>
+        <location line="+30"/>
         <source>Restart the download engine?</source>
         <translation>要重启下载引擎吗？</translation>
     </message>
@@ -1313,7 +1323,7 @@ min-split-size=4M</translation>
         <translation>立即重启</translation>
     </message>
     <message>
-        <location line="-260"/>
+        <location line="-263"/>
         <source>Download folder</source>
         <translation>下载文件夹</translation>
     </message>
@@ -1482,6 +1492,16 @@ min-split-size=4M</translation>
         <source>No links in the clipboard.</source>
         <translation>剪贴板中没有链接。</translation>
     </message>
+    <message>
+        <location line="+10"/>
+        <source>Could not open the folder</source>
+        <translation>无法打开文件夹</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Nothing on this computer could open {path}.</source>
+        <translation>这台电脑上没有程序能打开 {path}。</translation>
+    </message>
 </context>
 <context>
     <name>WindowActions</name>
@@ -1542,12 +1562,12 @@ min-split-size=4M</translation>
     </message>
     <message>
         <location line="+1"/>
-        <location line="+148"/>
+        <location line="+152"/>
         <source>Clear history</source>
         <translation>清除历史记录</translation>
     </message>
     <message numerus="yes">
-        <location line="-73"/>
+        <location line="-77"/>
         <source>Remove download(s)</source>
         <translation>
             <numerusform>删除下载</numerusform>
@@ -1572,15 +1592,20 @@ min-split-size=4M</translation>
             <numerusform>……还有 %n 项</numerusform>
         </translation>
     </message>
+    <message>
+        <location line="+40"/>
+        <source>Nothing on this computer could open {path}.</source>
+        <translation>这台电脑上没有程序能打开 {path}。</translation>
+    </message>
     <message numerus="yes">
-        <location line="+43"/>
+        <location line="+7"/>
         <source>Copied %n link(s).</source>
         <translation>
             <numerusform>已复制 %n 个链接。</numerusform>
         </translation>
     </message>
     <message>
-        <location line="-41"/>
+        <location line="-45"/>
         <source>Also delete the downloaded files</source>
         <translation>同时删除已下载的文件</translation>
     </message>
@@ -1595,7 +1620,7 @@ min-split-size=4M</translation>
         <translation>文件已不存在。</translation>
     </message>
     <message>
-        <location line="+18"/>
+        <location line="+22"/>
         <source>Speed limit</source>
         <translation>限速</translation>
     </message>
