@@ -11,6 +11,7 @@ session already holds are then skipped rather than downloaded twice.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,6 +22,8 @@ from .journal import JournalEntry
 from .ledger import MAGNET, METALINK, TORRENT, URI, DownloadLedger, Origin
 from .links import Link, LinkKind, parse_many
 from .rpc import Aria2Client, Call, build_add_calls
+
+log = logging.getLogger("aria_tray.intake")
 
 _URI_KINDS = (LinkKind.URI, LinkKind.MAGNET)
 _ORIGIN_KIND = {
@@ -95,7 +98,11 @@ def _prepare(link: Link, ledger: DownloadLedger | None) -> tuple[Link, str]:
         data = Path(link.value).read_bytes()
     except OSError as exc:
         raise LinkError(link.value, f"cannot read file ({exc.strerror or exc})") from exc
-    name = ledger.keep_metadata(data, _ORIGIN_KIND[link.kind])
+    try:
+        name = ledger.keep_metadata(data, _ORIGIN_KIND[link.kind])
+    except OSError:  # no private copy (disk full?): still add it, from the user's file
+        log.error("cannot keep a copy of %s", link.value, exc_info=True)
+        return link, ""
     return Link(link.kind, str(ledger.metadata_dir / name)), name
 
 
@@ -115,6 +122,7 @@ def hand_over(
     """
     known = known_uris(client) if any(e.ts < replayed_before for e in entries) else set()
     outcomes = []
+    origins: list[Origin] = []
     for entry in entries:
         outcome = EntryOutcome(entry)
         parsed = parse_many(entry.items)
@@ -132,7 +140,6 @@ def hand_over(
                 added.append((link, options, file))
             except LinkError as exc:
                 outcome.problems.append(str(exc))
-        origins: list[Origin] = []
         if calls:
             for (link, options, file), result in zip(added, client.multicall(calls), strict=True):
                 if isinstance(result, RpcError):
@@ -141,8 +148,8 @@ def hand_over(
                 gids = [str(g) for g in (result if isinstance(result, list) else [result])]
                 outcome.gids.extend(gids)
                 origins += _origins(link, options, gids, file)
-        if ledger is not None:
-            ledger.record(origins)
         outcomes.append(outcome)
+    if ledger is not None:  # one write for the batch, before aria2 saves its session
+        ledger.record(origins)
     client.save_session()
     return outcomes

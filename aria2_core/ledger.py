@@ -235,14 +235,32 @@ class DownloadLedger:
                         del self._origins[origin.gid]
                 if origin is None or info.is_finished:
                     continue
-                updated = replace(origin, gid=info.gid, paused=info.status == "paused")
-                if origin.kind == METALINK and not origin.uris:
+                paused = info.status == "paused"
+                seen = origin.progress
+                new_progress = bool(
+                    (everything or info.status != "active")
+                    and info.completed_length
+                    and (
+                        seen is None
+                        or seen.completed_length != info.completed_length
+                        or seen.total_length != info.total_length
+                    )
+                )
+                missing_links = origin.kind == METALINK and not origin.uris
+                if (
+                    origin.gid == info.gid
+                    and origin.paused == paused
+                    and not new_progress
+                    and not missing_links
+                ):
+                    continue  # the common case, 10,000 times a second: nothing to build
+                updated = replace(origin, gid=info.gid, paused=paused)
+                if missing_links:
                     updated = replace(updated, uris=_links_of(info))
-                if (everything or info.status != "active") and info.completed_length:
+                if new_progress:
                     updated = replace(updated, progress=Progress.of(info))
-                if updated != origin:
-                    self._origins[info.gid] = updated
-                    changed = True
+                self._origins[info.gid] = updated
+                changed = True
             if changed:
                 self._save()
 

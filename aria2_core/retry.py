@@ -85,7 +85,8 @@ def retry_calls(
     with sources is re-added from its links, and a torrent from its info
     hash as a magnet link.
     """
-    if origin is not None and (metadata is not None or not origin.file):
+    usable = metadata is not None if origin and origin.kind in (TORRENT, METALINK) else True
+    if origin is not None and usable and (origin.uris or metadata is not None):
         options: dict[str, Any] = dict(origin.options)
         if info.dir and not options.get("dir"):
             options["dir"] = info.dir

@@ -89,3 +89,13 @@ def test_retry_with_an_origin_re_adds_the_same_torrent_bytes_and_options() -> No
     assert retry_calls(http, with_headers) == [
         ("aria2.addUri", [["http://a/f"], {"dir": "/dl", "header": ["A: b"], "out": "sub/f.bin"}])
     ]
+
+
+def test_retry_without_the_kept_copy_falls_back_to_the_links() -> None:
+    from aria2_core.ledger import TORRENT, Origin
+
+    failed = DownloadInfo(gid="g", status="error", dir="/dl", info_hash="a" * 40)
+    origin = Origin("g", TORRENT, file="", options={"dir": "/dl"})
+    assert retry_calls(failed, origin, None) == [
+        ("aria2.addUri", [["magnet:?xt=urn:btih:" + "a" * 40], {"dir": "/dl"}])
+    ]
