@@ -97,8 +97,13 @@ class EngineSettingsControl:
         except ConfigError as exc:  # a value that cannot be written safely: keep the old
             _later(on_done, [str(exc)])
             return False
-        if change.needs_restart:
-            log.info("settings need an aria2c restart: %s", change.restart)
+        from .engine import EngineState
+
+        failed = self.engine.state == EngineState.FAILED
+        if change.needs_restart or (failed and (change.live or change.restart)):
+            # A failed engine is started again with the new settings (they may
+            # be its fix), checked by the binary first like any restart.
+            log.info("settings need an aria2c (re)start: %s", change.restart or "engine failed")
             self._check_then_restart(new, on_done)
             return True
         self._use_settings(new)

@@ -169,3 +169,36 @@ def test_status_counts_finished_downloads(
     assert counts["stopped"] == 3, counts
     assert counts["active"] == 0 and counts["waiting"] == 0
     world.stop(c)
+
+
+def test_fixing_the_settings_from_the_banner_brings_the_engine_back(
+    qtbot: Any, world: AppWorld
+) -> None:
+    """A hand-edited settings file aria2c refuses: banner, Settings, fix, OK, running again."""
+    from desktop.settings_dialog import SettingsDialog
+
+    saved = world.store.load()
+    saved.extra_options = {**saved.extra_options, "max-tries": "abc"}
+    world.store.save(saved)
+    c = world.controller(start=False)
+    window = _window(qtbot, c)
+    with qtbot.waitSignal(
+        c.engine_state_changed, timeout=WAIT_MS, check_params_cb=lambda s: s == EngineState.FAILED
+    ):
+        c.start()
+    qtbot.waitUntil(window.engine_banner.isVisible, timeout=WAIT_MS)
+    assert "max-tries" in window.engine_banner_text.text()
+
+    prefs = world.preferences(c)
+    dialogs: list[SettingsDialog] = []
+    window.settings_requested.connect(lambda: dialogs.append(SettingsDialog(prefs)))
+    window.engine_banner_settings.click()
+    (dialog,) = dialogs
+    qtbot.addWidget(dialog)
+    dialog.extra_edit.setPlainText(dialog.extra_edit.toPlainText().replace("abc", "4"))
+    with qtbot.waitSignal(c.engine.ready, timeout=WAIT_MS):
+        dialog.apply()
+    qtbot.waitUntil(lambda: not window.engine_banner.isVisible(), timeout=WAIT_MS)
+    assert world.store.load().extra_options["max-tries"] == "4"
+    assert world.probe(c).get_global_option()["max-tries"] == "4"
+    world.stop(c)
