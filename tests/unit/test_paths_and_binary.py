@@ -21,10 +21,23 @@ def test_home_env_override(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> N
     assert AppPaths.for_home().lock_file == tmp_path / "h" / "instance.lock"
 
 
-def test_default_home_is_not_in_tmp(monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.skipif(sys.platform in ("win32", "darwin"), reason="the XDG layout")
+@pytest.mark.parametrize("user_home", ["/home/someone", "/tmp/home-under-tmp"])
+def test_default_home_follows_home_not_tmpdir(
+    monkeypatch: pytest.MonkeyPatch, user_home: str
+) -> None:
+    """The home comes from HOME / XDG_DATA_HOME, never from TMPDIR.
+
+    HOME is set here, so the answer does not depend on where the developer's
+    HOME is (a HOME under /tmp is legitimate in containers and CI).
+    """
     monkeypatch.delenv(HOME_ENV, raising=False)
+    monkeypatch.delenv("XDG_DATA_HOME", raising=False)
+    monkeypatch.setenv("HOME", user_home)
     monkeypatch.setenv("TMPDIR", "/tmp/somewhere-else")
-    assert not str(default_home()).startswith("/tmp")
+    assert default_home() == Path(user_home) / ".local" / "share" / "aria-tray"
+    monkeypatch.setenv("XDG_DATA_HOME", "/srv/data")
+    assert default_home() == Path("/srv/data/aria-tray")
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="AF_UNIX path rule")
