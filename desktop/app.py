@@ -79,6 +79,7 @@ class PrimaryApp(QObject):
         self.tray = Tray(self.controller, self)
         self.tray.quit_requested.connect(lambda: self.request_quit("tray"))
         self.ui = AppUi(self.controller, self.preferences, self.tray, self._make_window, self)
+        self.ui.quit_requested.connect(lambda: self.request_quit("window"))
         qapp.aboutToQuit.connect(self.shutdown_now)
         qapp.commitDataRequest.connect(lambda *_: self.controller.save_session())
 
@@ -92,8 +93,8 @@ class PrimaryApp(QObject):
             self.controller.submit(initial_items, source="command line")
         self.server.listen()
         self.controller.start()
-        self.tray.show()
-        self.ui.start()  # the window and the drop zone, if the settings say so
+        tray_available = self.tray.show()
+        self.ui.start(tray_available)  # the window (first run, no tray, settings), the drop zone
         log.info("%s %s primary started (pid %d)", APP_NAME, __version__, os.getpid())
 
     # -- IPC --------------------------------------------------------------

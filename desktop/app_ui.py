@@ -8,7 +8,11 @@ this class wires what the user opens from the tray or the window:
 * the drop handler, shared by the window and the floating drop zone;
 * the drop zone itself, created on first use, its visibility and place
   remembered in the settings;
-* the notifier, switched by the settings.
+* the notifier, switched by the settings;
+* the first run: the window shows (with a word on where the app lives), so
+  a new user sees something; and with no system tray at all the window
+  shows at every start and closing it quits, since no icon could bring it
+  back.
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QObject, QPoint, Slot
+from PySide6.QtCore import QObject, QPoint, Signal, Slot
 
 from .add_dialog import AddDialog
 from .clipboard_watch import ClipboardWatch
@@ -38,6 +42,8 @@ log = logging.getLogger("aria_tray.app")
 
 class AppUi(QObject):
     """Opens and remembers the app's secondary windows."""
+
+    quit_requested = Signal()  # the window's Quit, or closing it when there is no tray
 
     def __init__(
         self,
@@ -80,8 +86,10 @@ class AppUi(QObject):
         if self._window is None:
             window = self._make_window()
             window.drop_handler = self.drops
+            window.hide_to_tray = self._tray.is_available
             window.add_requested.connect(self.show_add_dialog)
             window.settings_requested.connect(self.show_settings)
+            window.quit_requested.connect(self.quit_requested)
             self._window = window
         return self._window
 
@@ -93,11 +101,29 @@ class AppUi(QObject):
     def show_window(self) -> None:
         self.window.show_window()
 
-    def start(self) -> None:
-        """What the settings say to show at start: the window, the drop zone."""
+    def start(self, tray_available: bool = True) -> None:
+        """What to show at start: the window, the drop zone.
+
+        The window shows when the settings say so, on the very first run,
+        and whenever there is no system tray (then nothing else could open it).
+        """
         settings = self._preferences.settings
-        if not settings.start_minimized:
+        first_run = not settings.first_run_done
+        if first_run:
+            self._preferences.remember(first_run_done=True)
+        if first_run or not tray_available or not settings.start_minimized:
             self.show_window()
+            if not tray_available:
+                hint = self.tr("No system tray was found: closing this window quits Aria Tray.")
+            elif first_run:
+                hint = self.tr(
+                    "Aria Tray keeps running in the system tray when you close this window."
+                )
+            else:
+                hint = ""
+            if hint:
+                self.window.statusBar().showMessage(hint)
+            log.info("window shown at start (first run %s, tray %s)", first_run, tray_available)
         if settings.drop_zone_visible:
             self.set_drop_zone_visible(True)
         if settings.clipboard_watch:
@@ -140,11 +166,23 @@ class AppUi(QObject):
             zone.hide_requested.connect(lambda: self.set_drop_zone_visible(False))
             zone.add_requested.connect(self.show_add_dialog)
             zone.window_requested.connect(self.toggle_window)
+            zone.dropped.connect(self._zone_dropped)
         if zone is not None:
             zone.setVisible(visible)
         self._tray.set_drop_zone_checked(visible)
         if visible != self._preferences.settings.drop_zone_visible:
             self._preferences.remember(drop_zone_visible=visible)
+
+    @Slot()
+    def _zone_dropped(self) -> None:
+        """Confirm a drop on the zone when the window, and so the new rows, are not in view."""
+        if self._window is not None and self._window.isVisible():
+            return
+        outcome = self.drops.last_outcome
+        self._tray.show_message(
+            self.tr("Links added"),
+            self.tr("Links added to Aria Tray: {count}").format(count=outcome.added),
+        )
 
     @Slot(QPoint)
     def _drop_zone_moved(self, pos: QPoint) -> None:

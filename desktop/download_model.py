@@ -9,9 +9,11 @@ insert and removes vanished ones in contiguous ranges. History rows are the
 same objects from one refresh to the next, so they are skipped by identity
 without building their keys.
 
-Rows keep their arrival order; :class:`DownloadFilterProxy` sorts and
-filters. The default order (the status column) is: active, then the queue in
-aria2's order, then failed, then completed, newest first.
+Rows keep their arrival order, and that is the window's default order: a
+download stays where it was added while it starts, pauses or finishes.
+:class:`DownloadFilterProxy` filters, and sorts when a column is chosen; the
+status column sorts active, then the queue in aria2's order, then failed,
+then completed, newest first.
 
 Sorting is the costly part of a big insert: ``QSortFilterProxyModel`` sorts
 a 1,000-row insert with ~6,000 comparisons, each of which made four calls
@@ -318,7 +320,7 @@ class DownloadFilterProxy(QSortFilterProxyModel):
         return self._filter
 
     def set_status_filter(self, name: str) -> None:
-        """One of :data:`FILTERS`: all, active, waiting, completed, failed."""
+        """One of :data:`FILTERS`: all, active, waiting, paused, completed, failed."""
         if name not in FILTERS:
             raise ValueError(f"unknown filter {name!r}")
         if name != self._filter:

@@ -42,10 +42,11 @@ COLUMNS = len(Column)
 NUMERIC = frozenset({Column.SIZE, Column.DOWN, Column.UP, Column.ETA, Column.CONNECTIONS})
 _INF = float("inf")
 
-FILTERS = ("all", "active", "waiting", "completed", "failed")
+FILTERS = ("all", "active", "waiting", "paused", "completed", "failed")
 _FILTER_STATUSES: dict[str, frozenset[str]] = {
     "active": frozenset({"active"}),
-    "waiting": frozenset({"waiting", "paused"}),
+    "waiting": frozenset({"waiting"}),
+    "paused": frozenset({"paused"}),
     "completed": frozenset({"complete"}),
     "failed": frozenset({"error", "removed"}),
 }

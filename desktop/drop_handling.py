@@ -15,7 +15,8 @@ import logging
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QMimeData, QObject
+from PySide6.QtCore import QMimeData, QObject, Qt
+from PySide6.QtGui import QDropEvent
 
 from aria2_core.drop_payload import items_from_payload
 from aria2_core.links import parse_many
@@ -58,12 +59,33 @@ def can_take(mime: QMimeData) -> bool:
     return mime.hasUrls() or mime.hasText() or mime.hasHtml() or mime.hasFormat(URI_LIST)
 
 
+def accept_as_copy(event: QDropEvent) -> bool:
+    """Accept a drag (enter, move or drop) as a Copy, else a Link; never as a Move.
+
+    We only read what is dropped. A Move tells the source it may delete the
+    original, and a file manager that honours it would delete the user's
+    ``.torrent``. Returns False (event untouched) when the drag carries
+    nothing we could read or offers neither action. (``QDragEnterEvent``
+    and ``QDragMoveEvent`` are ``QDropEvent``s.)
+    """
+    if not can_take(event.mimeData()):
+        return False
+    possible = event.possibleActions()
+    for action in (Qt.DropAction.CopyAction, Qt.DropAction.LinkAction):
+        if possible & action:
+            event.setDropAction(action)
+            event.accept()
+            return True
+    return False
+
+
 class DropHandler(QObject):
     """Callable as the window's ``drop_handler``: ``handler(mime) -> bool``."""
 
     def __init__(self, controller: Controller, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._controller = controller
+        self.last_outcome = DropOutcome()  # what the last drop or paste did
 
     def __call__(self, mime: QMimeData) -> bool:
         outcome = self.handle(mime)
@@ -74,7 +96,7 @@ class DropHandler(QObject):
         return self.submit_items(mime_items(mime), source)
 
     def submit_items(self, items: list[str], source: str) -> DropOutcome:
-        outcome = DropOutcome()
+        outcome = self.last_outcome = DropOutcome()
         if not items:
             self._tell(
                 self.tr("Nothing to add"),

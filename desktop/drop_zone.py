@@ -21,6 +21,7 @@ from PySide6.QtGui import (
     QContextMenuEvent,
     QDragEnterEvent,
     QDragLeaveEvent,
+    QDragMoveEvent,
     QDropEvent,
     QGuiApplication,
     QMouseEvent,
@@ -31,12 +32,13 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QMenu, QWidget
 
-from .drop_handling import can_take
+from .drop_handling import accept_as_copy
 from .resources import icon
 
 SIZE = 120
 MARGIN = 24  # from the screen edge when placed by default
 SAVE_DELAY_MS = 400
+CONFIRM_MS = 2500
 
 
 class DropZone(QWidget):
@@ -46,6 +48,7 @@ class DropZone(QWidget):
     hide_requested = Signal()
     add_requested = Signal()
     window_requested = Signal()
+    dropped = Signal()  # a drop was taken (the app confirms it if the window is hidden)
 
     def __init__(self, handler: Callable[[QMimeData], bool], parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -70,6 +73,11 @@ class DropZone(QWidget):
         self._save_timer.setSingleShot(True)
         self._save_timer.setInterval(SAVE_DELAY_MS)
         self._save_timer.timeout.connect(lambda: self.moved.emit(self.pos()))
+        self._confirmed = False  # "Added" shows instead of the hint for a moment
+        self._confirm_timer = QTimer(self)
+        self._confirm_timer.setSingleShot(True)
+        self._confirm_timer.setInterval(CONFIRM_MS)
+        self._confirm_timer.timeout.connect(self._end_confirm)
 
     # -- placement ----------------------------------------------------------------
     def place(self, pos: tuple[int, int] | None) -> None:
@@ -111,14 +119,27 @@ class DropZone(QWidget):
         painter.setPen(palette.windowText().color())
         text_rect = QRect(6, 16 + side + 4, SIZE - 12, SIZE - side - 24)
         flags = Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop | Qt.TextFlag.TextWordWrap
-        painter.drawText(text_rect, int(flags), self.tr("Drop links here"))
+        text = self.tr("Added ✓") if self._confirmed else self.tr("Drop links here")
+        painter.drawText(text_rect, int(flags), text)
+
+    @property
+    def confirming(self) -> bool:
+        """True while the zone says "Added" after a drop."""
+        return self._confirmed
+
+    def _end_confirm(self) -> None:
+        self._confirmed = False
+        self.update()
 
     # -- drops --------------------------------------------------------------------
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
-        if can_take(event.mimeData()):
-            event.acceptProposedAction()
+        if accept_as_copy(event):
             self._set_hovered(True)
         else:
+            event.ignore()
+
+    def dragMoveEvent(self, event: QDragMoveEvent) -> None:
+        if not accept_as_copy(event):
             event.ignore()
 
     def dragLeaveEvent(self, event: QDragLeaveEvent) -> None:
@@ -126,10 +147,17 @@ class DropZone(QWidget):
 
     def dropEvent(self, event: QDropEvent) -> None:
         self._set_hovered(False)
-        if self._handler(event.mimeData()):
-            event.acceptProposedAction()
-        else:
+        if not accept_as_copy(event) or not self._handler(event.mimeData()):
             event.ignore()
+            return
+        self.dropped.emit()
+        self._confirm()
+
+    def _confirm(self) -> None:
+        """Say "Added" in the zone for a moment: the window may be hidden, the drop unseen."""
+        self._confirmed = True
+        self.update()
+        self._confirm_timer.start()
 
     def _set_hovered(self, hovered: bool) -> None:
         if hovered != self._hovered:

@@ -5,9 +5,15 @@ tray), and it tells the controller whenever it is shown or hidden, because
 that decides how often the list is refreshed: every second while someone
 looks at it, rarely or never while nobody does.
 
-Two hooks belong to other parts of the app: ``drop_handler`` (a callable
-taking the dropped ``QMimeData`` and returning True if it took something)
-and the ``add_requested`` signal behind the "Add download…" action.
+Hooks belong to other parts of the app: ``drop_handler`` (the app's
+:class:`~desktop.drop_handling.DropHandler`, which also takes pasted links),
+the ``add_requested``, ``settings_requested`` and ``quit_requested`` signals
+behind the menu's actions, and ``hide_to_tray``: whether closing the window
+only hides it (a tray icon is there to bring it back) or quits the app.
+
+The list's default order is the order downloads were added (the model's
+own row order): rows never jump when a download starts, pauses or ends.
+Clicking a column header sorts by it; a third click goes back to that order.
 """
 
 from __future__ import annotations
@@ -16,8 +22,17 @@ import collections
 import operator
 from collections.abc import Callable
 
-from PySide6.QtCore import QEvent, QMimeData, QModelIndex, QPoint, Qt, Signal, Slot
-from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent, QHideEvent, QShowEvent
+from PySide6.QtCore import QEvent, QModelIndex, QPoint, Qt, Signal, Slot
+from PySide6.QtGui import (
+    QCloseEvent,
+    QDragEnterEvent,
+    QDragLeaveEvent,
+    QDragMoveEvent,
+    QDropEvent,
+    QGuiApplication,
+    QHideEvent,
+    QShowEvent,
+)
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
@@ -39,13 +54,15 @@ from aria2_core.models import DownloadInfo, GlobalStat, TaskDetails
 from .controller import Controller
 from .details_pane import DetailsPane
 from .download_model import FILTERS, Column, DownloadFilterProxy, DownloadTableModel, Role
+from .drop_handling import DropHandler, accept_as_copy, mime_items
 from .engine_banner import EngineBanner
+from .list_overlays import DropHighlight, EmptyHint
 from .messages import duration_units
 from .progress_delegate import ProgressDelegate
 from .resources import icon
+from .screen_fit import fit_to_screen
 from .window_actions import ICON_ONLY, TOOLBAR, WindowActions
 
-DropHandler = Callable[[QMimeData], bool]
 _STATUS = operator.attrgetter("status")
 _ACTION_SAMPLE = 1000
 
@@ -55,6 +72,7 @@ class MainWindow(QMainWindow):
 
     add_requested = Signal()
     settings_requested = Signal()
+    quit_requested = Signal()
 
     def __init__(self, controller: Controller, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -64,6 +82,8 @@ class MainWindow(QMainWindow):
         self.resize(980, 600)
         self.setAcceptDrops(True)
         self.drop_handler: DropHandler | None = None
+        # Set by the app: True while a tray icon can bring the window back.
+        self.hide_to_tray: Callable[[], bool] = lambda: True
         self._controller = controller
         self._details_for: DownloadInfo | None = None  # the row the details were read for
 
@@ -97,8 +117,11 @@ class MainWindow(QMainWindow):
 
         self.window_actions = WindowActions(self, controller)
         self.table.addAction(self.window_actions.actions["remove"])
+        self.window_actions.fill_menu_bar(self.menuBar())
         self.addToolBar(self._make_toolbar())
         self.setCentralWidget(self._make_center())
+        self.empty_hint = EmptyHint(self.table, self.tr("Drop links here or press Ctrl+V"))
+        self.drop_highlight = DropHighlight(self.centralWidget(), self.tr("Drop to add"))
         self.speed_label = QLabel()
         self.statusBar().addPermanentWidget(self.speed_label)
         self.list_problem_label = QLabel()
@@ -122,8 +145,12 @@ class MainWindow(QMainWindow):
         table.setItemDelegateForColumn(Column.PROGRESS, ProgressDelegate(table))
         table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        header = table.horizontalHeader()
+        # No sort column: the order downloads were added. A third click on a
+        # header clears its sort and comes back to it.
+        header.setSortIndicator(-1, Qt.SortOrder.AscendingOrder)
+        header.setSortIndicatorClearable(True)
         table.setSortingEnabled(True)
-        table.sortByColumn(Column.STATUS, Qt.SortOrder.AscendingOrder)
         table.setAlternatingRowColors(True)
         table.setShowGrid(False)
         table.setWordWrap(False)
@@ -135,7 +162,6 @@ class MainWindow(QMainWindow):
         rows.setVisible(False)
         rows.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)  # no per-row measuring
         rows.setDefaultSectionSize(table.fontMetrics().height() + 10)
-        header = table.horizontalHeader()
         header.setHighlightSections(False)
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         header.setSectionResizeMode(Column.NAME, QHeaderView.ResizeMode.Stretch)
@@ -197,6 +223,8 @@ class MainWindow(QMainWindow):
     def show_window(self) -> None:
         """Show, un-minimise and raise (IPC ``show``, a second launch, the tray)."""
         self.setWindowState(self.windowState() & ~Qt.WindowState.WindowMinimized)
+        if not self.isVisible():
+            fit_to_screen(self)
         self.show()
         self.raise_()
         self.activateWindow()
@@ -208,8 +236,26 @@ class MainWindow(QMainWindow):
             self.show_window()
 
     def closeEvent(self, event: QCloseEvent) -> None:
-        event.ignore()  # closing hides: the app lives on in the tray
-        self.hide()
+        event.ignore()
+        if self.hide_to_tray():
+            self.hide()  # the app lives on in the tray
+        else:
+            self.quit_requested.emit()  # no tray: nothing could bring the window back
+
+    def focus_search(self) -> None:
+        self.search.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        self.search.selectAll()
+
+    def paste_links(self) -> None:
+        """Ctrl+V: add the links in the clipboard, as if they were dropped."""
+        mime = QGuiApplication.clipboard().mimeData()
+        if self.drop_handler is None or mime is None:
+            return
+        items = mime_items(mime)
+        if not items:
+            self.statusBar().showMessage(self.tr("No links in the clipboard."), 5000)
+            return
+        self.drop_handler.submit_items(items, "paste")
 
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
@@ -226,16 +272,24 @@ class MainWindow(QMainWindow):
 
     # -- drops (the hook) ----------------------------------------------------
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
-        mime = event.mimeData()
-        if self.drop_handler is not None and (mime.hasUrls() or mime.hasText() or mime.hasHtml()):
-            event.acceptProposedAction()
+        if self.drop_handler is not None and accept_as_copy(event):
+            self.drop_highlight.setGeometry(self.centralWidget().rect())
+            self.drop_highlight.show()
+            self.drop_highlight.raise_()
         else:
             event.ignore()
 
+    def dragMoveEvent(self, event: QDragMoveEvent) -> None:
+        if self.drop_handler is None or not accept_as_copy(event):
+            event.ignore()
+
+    def dragLeaveEvent(self, event: QDragLeaveEvent) -> None:
+        self.drop_highlight.hide()
+
     def dropEvent(self, event: QDropEvent) -> None:
-        if self.drop_handler is not None and self.drop_handler(event.mimeData()):
-            event.acceptProposedAction()
-        else:
+        self.drop_highlight.hide()
+        handler = self.drop_handler
+        if handler is None or not accept_as_copy(event) or not handler(event.mimeData()):
             event.ignore()
 
     # -- updates -------------------------------------------------------------
@@ -246,7 +300,8 @@ class MainWindow(QMainWindow):
         labels = [
             self.tr("All ({count})").format(count=len(rows)),
             self.tr("Active ({count})").format(count=counts["active"]),
-            self.tr("Waiting ({count})").format(count=counts["waiting"] + counts["paused"]),
+            self.tr("Waiting ({count})").format(count=counts["waiting"]),
+            self.tr("Paused ({count})").format(count=counts["paused"]),
             self.tr("Completed ({count})").format(count=counts["complete"]),
             self.tr("Failed ({count})").format(count=counts["error"] + counts["removed"]),
         ]

@@ -89,6 +89,7 @@ class AppSettings:
     add_folder: str = ""
     drop_zone_visible: bool = False
     drop_zone_pos: tuple[int, int] | None = None
+    first_run_done: bool = False  # the window showed once, at the very first start
 
 
 def engine_settings(
@@ -180,6 +181,7 @@ class SettingsStore:
             add_folder=read.text("ui/add_folder", ""),
             drop_zone_visible=read.flag("ui/drop_zone_visible", False),
             drop_zone_pos=(int(pos[0]), int(pos[1])) if _is_pos(pos) else None,
+            first_run_done=read.flag("ui/first_run_done", False),
         )
 
     def save(self, s: AppSettings) -> None:
@@ -206,6 +208,7 @@ class SettingsStore:
             "ui/add_folder": s.add_folder,
             "ui/drop_zone_visible": s.drop_zone_visible,
             "ui/drop_zone_pos": list(s.drop_zone_pos) if s.drop_zone_pos else [],
+            "ui/first_run_done": s.first_run_done,
         }
         for key, value in values.items():
             q.setValue(key, value)

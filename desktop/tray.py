@@ -186,6 +186,10 @@ class Tray(QObject):
     def hide(self) -> None:
         self._icon.hide()
 
+    def is_available(self) -> bool:
+        """Whether a system tray is there now, so the icon can bring the window back."""
+        return QSystemTrayIcon.isSystemTrayAvailable()
+
     def tooltip(self) -> str:
         return self._icon.toolTip()
 

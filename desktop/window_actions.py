@@ -12,9 +12,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QObject, Qt, QUrl
-from PySide6.QtGui import QAction, QDesktopServices, QGuiApplication, QIcon
-from PySide6.QtWidgets import QCheckBox, QInputDialog, QMenu, QMessageBox, QStyle
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QObject, Qt, QUrl
+from PySide6.QtGui import QAction, QDesktopServices, QGuiApplication, QIcon, QKeySequence
+from PySide6.QtWidgets import QCheckBox, QInputDialog, QMenu, QMenuBar, QMessageBox, QStyle
 
 from aria2_core.models import DownloadInfo
 
@@ -32,6 +32,22 @@ CONTEXT_MENU = ("resume", "pause", "remove", "retry", None, "open_file", "open_f
                 "copy_link", None, "move_up", "move_down", "speed_limit", None,
                 "clear_history")  # fmt: skip
 ICON_ONLY = ("open_file", "open_folder", "copy_link", "move_up", "move_down")
+# The menu bar: (title, entries); everything the tray offers is reachable here too.
+MENU_BAR = (
+    (QT_TRANSLATE_NOOP("WindowActions", "&File"),
+     ("add", "paste", None, "settings", None, "hide", "quit")),
+    (QT_TRANSLATE_NOOP("WindowActions", "&Downloads"),
+     ("resume", "pause", "remove", "retry", None, "open_file", "open_folder", "copy_link",
+      None, "move_up", "move_down", "speed_limit", None, "find", "clear_history")),
+)  # fmt: skip
+# Keyboard shortcuts (standard keys where the platform has one).
+SHORTCUTS: dict[str, QKeySequence.StandardKey | str] = {
+    "add": QKeySequence.StandardKey.New,  # Ctrl+N
+    "paste": QKeySequence.StandardKey.Paste,  # Ctrl+V; a focused search box keeps its own
+    "find": QKeySequence.StandardKey.Find,  # Ctrl+F
+    "quit": "Ctrl+Q",  # StandardKey.Quit is empty on Windows
+    "hide": "Ctrl+W",
+}
 
 
 class WindowActions(QObject):
@@ -59,6 +75,13 @@ class WindowActions(QObject):
             ("speed_limit", self.tr("Speed limit…"), "", None, self.speed_limit),
             ("clear_history", self.tr("Clear history"), "edit-clear", sp.SP_DialogResetButton,
              self.clear_history),
+            ("paste", self.tr("Paste links"), "edit-paste", None, window.paste_links),
+            ("find", self.tr("Search"), "edit-find", None, window.focus_search),
+            ("settings", self.tr("Settings…"), "preferences-system", None,
+             window.settings_requested.emit),
+            ("hide", self.tr("Close window"), "window-close", None, window.close),
+            ("quit", self.tr("Quit Aria Tray"), "application-exit", None,
+             window.quit_requested.emit),
         ]  # fmt: skip
         style = window.style()
         self.actions: dict[str, QAction] = {}
@@ -69,6 +92,8 @@ class WindowActions(QObject):
             action.setToolTip(text)
             action.triggered.connect(slot)
             self.actions[name] = action
+        for name, keys in SHORTCUTS.items():
+            self.actions[name].setShortcut(QKeySequence(keys))
         remove = self.actions["remove"]
         remove.setShortcut(Qt.Key.Key_Delete)
         # Only while the list has focus: Delete in the search box edits text.
@@ -92,6 +117,16 @@ class WindowActions(QObject):
         }
         for name, on in enabled.items():
             self.actions[name].setEnabled(on)
+
+    def fill_menu_bar(self, bar: QMenuBar) -> None:
+        """The window's menus (:data:`MENU_BAR`): the actions with their shortcuts."""
+        for title, names in MENU_BAR:
+            menu = bar.addMenu(self.tr(title))
+            for name in names:
+                if name is None:
+                    menu.addSeparator()
+                else:
+                    menu.addAction(self.actions[name])
 
     def context_menu(self) -> QMenu:
         """The rows' context menu: built once, shown again at every right-click.

@@ -22,7 +22,7 @@
 <context>
     <name>DropHandler</name>
     <message numerus="yes">
-        <location filename="../../desktop/drop_handling.py" line="+99" />
+        <location filename="../../desktop/drop_handling.py" line="+121" />
         <source>… and %n more</source>
         <translation><numerusform>… and %n more</numerusform><numerusform>… and %n more</numerusform></translation>
     </message>
@@ -63,7 +63,7 @@
 <context>
     <name>WindowActions</name>
     <message numerus="yes">
-        <location filename="../../desktop/window_actions.py" line="+135" />
+        <location filename="../../desktop/window_actions.py" line="+170" />
         <source>Remove download(s)</source>
         <translation><numerusform>Remove download</numerusform><numerusform>Remove downloads</numerusform></translation>
     </message>

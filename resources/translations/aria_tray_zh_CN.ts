@@ -174,7 +174,27 @@
 <context>
     <name>AppUi</name>
     <message>
-        <location filename="../../desktop/app_ui.py" line="+164"/>
+        <location filename="../../desktop/app_ui.py" line="+117"/>
+        <source>No system tray was found: closing this window quits Aria Tray.</source>
+        <translation>未找到系统托盘：关闭此窗口将退出 Aria Tray。</translation>
+    </message>
+    <message>
+        <location line="+3"/>
+        <source>Aria Tray keeps running in the system tray when you close this window.</source>
+        <translation>关闭此窗口后，Aria Tray 会继续在系统托盘中运行。</translation>
+    </message>
+    <message>
+        <location line="+63"/>
+        <source>Links added</source>
+        <translation>已添加链接</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Links added to Aria Tray: {count}</source>
+        <translation>已添加到 Aria Tray 的链接：{count}</translation>
+    </message>
+    <message>
+        <location line="+18"/>
         <source>… and {count} more</source>
         <translation>… 另有 {count} 项</translation>
     </message>
@@ -536,7 +556,7 @@
 <context>
     <name>DownloadTableModel</name>
     <message>
-        <location filename="../../desktop/download_rows.py" line="+57"/>
+        <location filename="../../desktop/download_rows.py" line="+58"/>
         <source>Downloading</source>
         <translation>正在下载</translation>
     </message>
@@ -576,7 +596,7 @@
         <translation>正在获取元数据</translation>
     </message>
     <message>
-        <location filename="../../desktop/download_model.py" line="+117"/>
+        <location filename="../../desktop/download_model.py" line="+119"/>
         <source>Name</source>
         <translation>名称</translation>
     </message>
@@ -619,7 +639,7 @@
 <context>
     <name>DropHandler</name>
     <message>
-        <location filename="../../desktop/drop_handling.py" line="+80"/>
+        <location filename="../../desktop/drop_handling.py" line="+102"/>
         <source>Nothing to add</source>
         <translation>没有可添加的内容</translation>
     </message>
@@ -656,7 +676,7 @@
 <context>
     <name>DropZone</name>
     <message>
-        <location filename="../../desktop/drop_zone.py" line="+54"/>
+        <location filename="../../desktop/drop_zone.py" line="+57"/>
         <source>Aria Tray drop zone</source>
         <translation>Aria Tray 悬浮窗</translation>
     </message>
@@ -666,12 +686,17 @@
         <translation>将链接、磁力链接或 .torrent 文件拖到这里</translation>
     </message>
     <message>
-        <location line="+49"/>
+        <location line="+54"/>
         <source>Drop links here</source>
         <translation>拖放链接到这里</translation>
     </message>
     <message>
-        <location line="+51"/>
+        <location line="+0"/>
+        <source>Added ✓</source>
+        <translation>已添加 ✓</translation>
+    </message>
+    <message>
+        <location line="+71"/>
         <source>Add download…</source>
         <translation>添加下载…</translation>
     </message>
@@ -716,17 +741,27 @@ Check the options in Settings (Advanced), then try again.</source>
 <context>
     <name>MainWindow</name>
     <message>
-        <location filename="../../desktop/main_window.py" line="+62"/>
+        <location filename="../../desktop/main_window.py" line="+80"/>
         <source>Aria Tray</source>
         <translation>Aria Tray</translation>
     </message>
     <message>
-        <location line="+23"/>
+        <location line="+25"/>
         <source>Search names and links…</source>
         <translation>搜索名称和链接…</translation>
     </message>
     <message>
-        <location line="+64"/>
+        <location line="+18"/>
+        <source>Drop links here or press Ctrl+V</source>
+        <translation>将链接拖放到这里，或按 Ctrl+V</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Drop to add</source>
+        <translation>松开即可添加</translation>
+    </message>
+    <message>
+        <location line="+51"/>
         <source>Fetching metadata</source>
         <translation>正在获取元数据</translation>
     </message>
@@ -741,7 +776,12 @@ Check the options in Settings (Advanced), then try again.</source>
         <translation>操作</translation>
     </message>
     <message>
-        <location line="+65"/>
+        <location line="+48"/>
+        <source>No links in the clipboard.</source>
+        <translation>剪贴板中没有链接。</translation>
+    </message>
+    <message>
+        <location line="+45"/>
         <source>All ({count})</source>
         <translation>全部 ({count})</translation>
     </message>
@@ -754,6 +794,11 @@ Check the options in Settings (Advanced), then try again.</source>
         <location line="+1"/>
         <source>Waiting ({count})</source>
         <translation>等待中 ({count})</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Paused ({count})</source>
+        <translation>已暂停 ({count})</translation>
     </message>
     <message>
         <location line="+1"/>
@@ -1412,18 +1457,18 @@ min-split-size=4M</translation>
     </message>
     <message>
         <location line="+1"/>
-        <location line="+208"/>
+        <location line="+212"/>
         <source>Speed limit</source>
         <translation>限速</translation>
     </message>
     <message>
-        <location line="-119"/>
+        <location line="-123"/>
         <source>Unlimited</source>
         <translation>不限速</translation>
     </message>
     <message>
         <location line="+8"/>
-        <location line="+87"/>
+        <location line="+91"/>
         <source>Custom…</source>
         <translation>自定义…</translation>
     </message>
@@ -1433,7 +1478,7 @@ min-split-size=4M</translation>
         <translation>{app}：{state}</translation>
     </message>
     <message>
-        <location line="-163"/>
+        <location line="-167"/>
         <source>Drop zone</source>
         <translation>悬浮窗</translation>
     </message>
@@ -1458,7 +1503,7 @@ min-split-size=4M</translation>
         <translation>退出</translation>
     </message>
     <message>
-        <location line="+149"/>
+        <location line="+153"/>
         <source>↓ {down} ↑ {up} · {active} active</source>
         <translation>↓ {down} ↑ {up} · {active} 个任务进行中</translation>
     </message>
@@ -1506,7 +1551,7 @@ min-split-size=4M</translation>
 <context>
     <name>WindowActions</name>
     <message>
-        <location filename="../../desktop/window_actions.py" line="+47"/>
+        <location filename="../../desktop/window_actions.py" line="+63"/>
         <source>Add download…</source>
         <translation>添加下载…</translation>
     </message>
@@ -1562,12 +1607,37 @@ min-split-size=4M</translation>
     </message>
     <message>
         <location line="+1"/>
-        <location line="+152"/>
+        <location line="+171"/>
         <source>Clear history</source>
         <translation>清除历史记录</translation>
     </message>
+    <message>
+        <location line="-169"/>
+        <source>Paste links</source>
+        <translation>粘贴链接</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Search</source>
+        <translation>搜索</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Settings…</source>
+        <translation>设置…</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Close window</source>
+        <translation>关闭窗口</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Quit Aria Tray</source>
+        <translation>退出 Aria Tray</translation>
+    </message>
     <message numerus="yes">
-        <location line="-77"/>
+        <location line="+87"/>
         <source>Remove download(s)</source>
         <translation>
             <numerusform>删除下载</numerusform>
@@ -1610,7 +1680,17 @@ min-split-size=4M</translation>
         <translation>同时删除已下载的文件</translation>
     </message>
     <message>
-        <location line="+3"/>
+        <location line="-143"/>
+        <source>&amp;File</source>
+        <translation>文件(&amp;F)</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>&amp;Downloads</source>
+        <translation>下载(&amp;D)</translation>
+    </message>
+    <message>
+        <location line="+144"/>
         <source>Remove</source>
         <translation>删除</translation>
     </message>

@@ -129,6 +129,7 @@ def report(title: str, rows: list[Figure], notes: list[str] | None = None) -> No
 def app_home(extra_env: dict[str, str]) -> Iterator[AppHome]:
     """A fresh app home; at the end quit, kill what is left by PID, and delete it."""
     home = AppHome.create()
+    home.mark_first_run_done()  # a returning user's start, window hidden, as at login
     home.extra_env.update(extra_env)
     try:
         yield home

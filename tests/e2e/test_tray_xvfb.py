@@ -79,7 +79,12 @@ class TrayIcon:
 
 
 def start_in_tray(app_home: AppHome, xserver: XServer) -> TrayIcon:
-    """Launch the primary on ``xserver``; return its tray icon once embedded."""
+    """Launch the primary on ``xserver``; return its tray icon once embedded.
+
+    A returning user's start: the first run's window is tested in
+    test_first_run_xvfb.py.
+    """
+    app_home.mark_first_run_done()
     app_home.extra_env.update(xserver.env())
     app_home.launch()
     app_home.wait_ready()

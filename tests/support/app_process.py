@@ -87,6 +87,16 @@ class AppHome:
         downloads.mkdir()
         return cls(home, downloads)
 
+    def mark_first_run_done(self) -> None:
+        """Make the next launch a returning user's: no first-run window.
+
+        The first start shows the window (issue 9, item 18); tests of a
+        start "as at login" record that it happened, as the app does.
+        """
+        settings = self.home / "settings.ini"
+        text = settings.read_text(encoding="utf-8") if settings.exists() else ""
+        settings.write_text(text + "\n[ui]\nfirst_run_done=true\n", encoding="utf-8")
+
     # -- launching --------------------------------------------------------
     def env(self) -> dict[str, str]:
         env = dict(os.environ)

@@ -137,7 +137,9 @@ def test_proxy_filters_and_search(qtbot: Any) -> None:
     proxy.set_status_filter("active")
     assert names() == {"file-1.bin"}
     proxy.set_status_filter("waiting")
-    assert names() == {"file-2.bin", "file-3.bin"}
+    assert names() == {"file-2.bin"}
+    proxy.set_status_filter("paused")
+    assert names() == {"file-3.bin"}
     proxy.set_status_filter("completed")
     assert names() == {"Old.ISO"}
     proxy.set_status_filter("failed")

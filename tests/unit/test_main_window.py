@@ -87,8 +87,15 @@ def test_hidden_at_start_and_close_only_hides(
 
 def test_rows_tabs_and_search(window: MainWindow) -> None:
     assert window.proxy.rowCount() == 4
-    assert window.tabs.tabText(3) == "Completed (1)"
-    window.tabs.setCurrentIndex(4)  # Failed
+    assert window.tabs.tabText(3) == "Paused (1)"
+    assert window.tabs.tabText(4) == "Completed (1)"
+    window.tabs.setCurrentIndex(3)  # Paused: under their own tab, not among the queued
+    assert [window.proxy.index(r, 0).data() for r in range(window.proxy.rowCount())] == [
+        "paused.bin"
+    ]
+    window.tabs.setCurrentIndex(2)  # Waiting
+    assert window.proxy.rowCount() == 0
+    window.tabs.setCurrentIndex(5)  # Failed
     assert [window.proxy.index(r, 0).data() for r in range(window.proxy.rowCount())] == ["fail.zip"]
     window.tabs.setCurrentIndex(0)
     window.search.setText("PAUSED")

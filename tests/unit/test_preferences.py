@@ -55,11 +55,34 @@ def test_start_shows_what_the_settings_ask_for(qtbot: Any, world: AppWorld) -> N
     assert ui._tray.action("dropzone").isChecked()
 
 
-def test_start_minimized_is_the_default(qtbot: Any, world: AppWorld) -> None:
+def _start_ui(qtbot: Any, world: AppWorld, tray_available: bool = True) -> AppUi:
     controller = world.controller(start=False)
     window = MainWindow(controller)
     qtbot.addWidget(window)
     ui = AppUi(controller, world.preferences(controller), Tray(controller), lambda: window)
     world.on_close(ui.close)
-    ui.start()
-    assert not window.isVisible() and ui.drop_zone is None
+    ui.start(tray_available)
+    return ui
+
+
+def test_the_first_run_shows_the_window_then_start_minimized_is_the_default(
+    qtbot: Any, world: AppWorld
+) -> None:
+    first = _start_ui(qtbot, world)
+    assert first.window.isVisible(), "a new user must see something"
+    assert "system tray" in first.window.statusBar().currentMessage()
+    assert world.store.load().first_run_done
+    first.close()
+
+    second = _start_ui(qtbot, world)
+    assert not second.window.isVisible() and second.drop_zone is None
+
+
+def test_without_a_tray_the_window_shows_and_closing_it_quits(qtbot: Any, world: AppWorld) -> None:
+    world.store.save(replace(world.store.load(), first_run_done=True))
+    ui = _start_ui(qtbot, world, tray_available=False)
+    assert ui.window.isVisible()
+    assert "quits" in ui.window.statusBar().currentMessage()
+    # Offscreen Qt has no system tray, like a desktop without one.
+    with qtbot.waitSignal(ui.quit_requested, timeout=2000):
+        ui.window.close()
