@@ -70,8 +70,10 @@ class EngineSettings:
     split: int = 8
     max_overall_download_limit: int = 0  # bytes/s, 0 = unlimited
     max_overall_upload_limit: int = 0  # bytes/s, 0 = unlimited
+    # Seeding stops at whichever limit comes first. A torrent with no peers
+    # never reaches the ratio, so the time limit is what ends it.
     seed_ratio: float = 1.0  # 0 = seed regardless of ratio
-    seed_time: float | None = None  # minutes; None = no time limit (aria2's 0 = no seeding)
+    seed_time: float | None = 60.0  # minutes; None = no time limit (aria2's 0 = no seeding)
     user_agent: str = ""  # empty = aria2's own
     all_proxy: str = ""  # empty = no proxy
     extra_options: dict[str, str] = field(default_factory=dict)
@@ -185,6 +187,9 @@ def _conf_options(
         "show-console-readout": "false",
         "enable-color": "false",
         "rpc-max-request-size": "64M",
+        # A seeding torrent does not take one of max-concurrent-downloads'
+        # slots, so an HTTP download never waits behind a seed.
+        "bt-detach-seed-only": "true",
     }
     options.update(extra)
     # Ours last, so nothing above can override them.

@@ -166,6 +166,16 @@ class DownloadInfo:
         return math.ceil(remaining / self.download_speed)
 
     @property
+    def is_seeding(self) -> bool:
+        """A torrent that has all its data and only uploads (aria2 still calls it active)."""
+        return (
+            self.is_torrent
+            and self.status == "active"
+            and self.total_length > 0
+            and self.completed_length >= self.total_length
+        )
+
+    @property
     def is_finished(self) -> bool:
         """True for the states aria2 will never leave on its own."""
         return self.status in ("complete", "error", "removed")

@@ -115,6 +115,7 @@ class DownloadTableModel(QAbstractTableModel):
         self._first_seen: dict[str, int] = {}
         self._arrivals = itertools.count()
         self._units = duration_units()
+        self.queue_reason = ""  # why waiting rows wait: their status tooltip (window sets it)
         self._headers = [
             QCoreApplication.translate("DownloadTableModel", "Name"),
             QCoreApplication.translate("DownloadTableModel", "Size"),
@@ -175,6 +176,8 @@ class DownloadTableModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.ToolTipRole:
             if column == Column.STATUS and info.status in ("error", "removed"):
                 return error_sentence(info.error_code, info.error_message)
+            if column == Column.STATUS and info.status == "waiting":
+                return self.queue_reason or None
             if column == Column.NAME:
                 return info.name
         return None

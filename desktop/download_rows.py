@@ -19,6 +19,7 @@ and search.
 from __future__ import annotations
 
 import enum
+from collections.abc import Iterable
 from typing import Any
 
 from PySide6.QtCore import QCoreApplication
@@ -62,15 +63,40 @@ def status_text(info: DownloadInfo) -> str:
         "removed": QCoreApplication.translate("DownloadTableModel", "Removed"),
         "complete": QCoreApplication.translate("DownloadTableModel", "Completed"),
     }
-    if info.status == "active" and info.total_length and info.completed_length >= info.total_length:
-        return (
-            QCoreApplication.translate("DownloadTableModel", "Seeding")
-            if info.is_torrent
-            else texts["active"]
-        )
+    if info.is_seeding:
+        return QCoreApplication.translate("DownloadTableModel", "Seeding")
     if info.status == "active" and info.is_metadata:
         return QCoreApplication.translate("DownloadTableModel", "Fetching metadata")
     return texts.get(info.status, info.status)
+
+
+def queue_reason(active: Iterable[DownloadInfo], waiting: int, max_concurrent: int) -> str:
+    """Why the ``waiting`` queued downloads wait (translated); "" when none is queued.
+
+    aria2 starts the queue's head as soon as fewer than ``max_concurrent``
+    of the ``active`` downloads run. Seeding torrents do not count
+    (``bt-detach-seed-only``); magnets still fetching their metadata do, and
+    are named, because they can wait for peers a long time.
+    """
+    if not waiting:
+        return ""
+    running = metadata = 0
+    for info in active:
+        if info.status == "active" and not info.is_seeding:
+            running += 1
+            metadata += info.is_metadata
+    translate = QCoreApplication.translate
+    if running < max_concurrent:
+        return translate("DownloadTableModel", "Queued: starting as soon as aria2 gets to it.")
+    text = translate(
+        "DownloadTableModel",
+        "Queued: the limit of downloads at the same time ({limit}, in Settings) is reached.",
+    ).format(limit=max_concurrent)
+    if metadata:
+        text += " " + translate(
+            "DownloadTableModel", "Magnet links still looking for peers count toward it: {count}."
+        ).format(count=metadata)
+    return text
 
 
 def display_text(info: DownloadInfo, column: int, units: DurationUnits) -> str | None:

@@ -19,6 +19,7 @@ Clicking a column header sorts by it; a third click goes back to that order.
 from __future__ import annotations
 
 import collections
+import itertools
 import operator
 from collections.abc import Callable
 
@@ -54,6 +55,7 @@ from aria2_core.models import DownloadInfo, GlobalStat, TaskDetails
 from .controller import Controller
 from .details_pane import DetailsPane
 from .download_model import FILTERS, Column, DownloadFilterProxy, DownloadTableModel, Role
+from .download_rows import queue_reason
 from .drop_handling import DropHandler, accept_as_copy, mime_items
 from .engine_banner import EngineBanner
 from .list_overlays import DropHighlight, EmptyHint
@@ -122,6 +124,9 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(self._make_center())
         self.empty_hint = EmptyHint(self.table, self.tr("Drop links here or press Ctrl+V"))
         self.drop_highlight = DropHighlight(self.centralWidget(), self.tr("Drop to add"))
+        self.queue_label = QLabel()
+        self.queue_label.setObjectName("queue-reason")
+        self.statusBar().addPermanentWidget(self.queue_label)
         self.speed_label = QLabel()
         self.statusBar().addPermanentWidget(self.speed_label)
         self.list_problem_label = QLabel()
@@ -295,8 +300,15 @@ class MainWindow(QMainWindow):
     # -- updates -------------------------------------------------------------
     @Slot(object)
     def _on_refreshed(self, rows: list[DownloadInfo]) -> None:
-        self.model.update(rows)
         counts = collections.Counter(map(_STATUS, rows))
+        # Live rows come first, active ones at their head (aria2's order).
+        active = itertools.islice(rows, counts["active"])
+        limit = self._controller.engine_settings().max_concurrent_downloads
+        reason = queue_reason(active, counts["waiting"], limit)
+        self.model.queue_reason = reason
+        if self.queue_label.text() != reason:
+            self.queue_label.setText(reason)
+        self.model.update(rows)
         labels = [
             self.tr("All ({count})").format(count=len(rows)),
             self.tr("Active ({count})").format(count=counts["active"]),

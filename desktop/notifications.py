@@ -2,8 +2,10 @@
 
 Driven by ``Controller.downloads_finished``, which carries each finished
 download once, at the refresh that moves it into the history (so a
-restart never notifies twice). Finished downloads of one refresh make one
-message, not a burst. A click on a "complete" message opens the folder
+restart never notifies twice), and by ``Controller.seeding_started``: a
+torrent that has all its data is downloaded, though aria2 keeps it active
+while it seeds. Finished downloads of one refresh make one message, not a
+burst. A click on a "complete" message opens the folder
 that holds the download. Settings can switch them off; the app's own
 notices (bad links, the engine stopped) are not affected.
 """
@@ -56,6 +58,7 @@ class Notifier(QObject):
         # Replaceable in tests: what a click on a "complete" message does.
         self.open_folder: Callable[[Path], bool | None] = open_folder
         controller.downloads_finished.connect(self._on_finished)
+        controller.seeding_started.connect(self._on_seeding)
 
     @Slot(object)
     def _on_finished(self, finished: list[DownloadInfo]) -> None:
@@ -101,6 +104,26 @@ class Notifier(QObject):
                 self.tr("Nothing on this computer could open {path}.").format(path=folder),
                 is_error=True,
             )
+
+    @Slot(object)
+    def _on_seeding(self, torrents: list[DownloadInfo]) -> None:
+        """A torrent has all its data: it is downloaded, and now gives back (seeds)."""
+        if not self.enabled:
+            return
+        lines = [info.name or info.gid for info in torrents[:MAX_NAMES]]
+        if len(torrents) > len(lines):
+            lines.append(self.tr("… and %n more", "", len(torrents) - len(lines)))
+        lines.append(self.tr("Seeding until the limits in Settings are reached."))
+        title = (
+            self.tr("Download complete, now seeding")
+            if len(torrents) == 1
+            else self.tr("%n downloads complete, now seeding", "", len(torrents))
+        )
+        folder = containing_folder(torrents[-1])
+        on_click = (lambda: self._open(folder)) if folder is not None else None
+        text = "\n".join(lines)
+        self._tray.show_message(title, text, on_click=on_click)
+        self.notified.emit(title, text, str(folder) if folder is not None else "")
 
     def _line(self, info: DownloadInfo, mixed: bool = False) -> str:
         """A name (with why, if it failed); in a mixed message the good ones say so too."""

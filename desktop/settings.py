@@ -75,7 +75,7 @@ class AppSettings:
     download_limit: int = 0  # bytes/s, 0 = unlimited
     upload_limit: int = 0
     seed_ratio: float = 1.0
-    seed_time: float | None = None  # minutes; None = no time limit
+    seed_time: float | None = 60.0  # minutes; None = no time limit
     user_agent: str = ""
     proxy: str = ""
     start_minimized: bool = True
@@ -155,7 +155,11 @@ class SettingsStore:
         for problem in extra.problems:
             log.warning("settings: ignoring extra option line %r (%s)", problem.text, problem.kind)
         pos = _as_list(q.value("ui/drop_zone_pos", []))
-        seed_time = read.number("engine/seed_time", -1.0)
+        # Missing: the default; empty (or negative): the user chose no time limit.
+        seed_time = d.seed_time
+        if q.contains("engine/seed_time"):
+            minutes = read.number("engine/seed_time", -1.0)
+            seed_time = minutes if minutes >= 0 else None
         return AppSettings(
             download_dir=read.text("engine/download_dir", d.download_dir) or d.download_dir,
             max_concurrent_downloads=read.integer(
@@ -168,7 +172,7 @@ class SettingsStore:
             download_limit=read.integer("engine/download_limit", 0, 0, 2**40),
             upload_limit=read.integer("engine/upload_limit", 0, 0, 2**40),
             seed_ratio=max(0.0, read.number("engine/seed_ratio", d.seed_ratio)),
-            seed_time=seed_time if seed_time >= 0 else None,
+            seed_time=seed_time,
             user_agent=read.text("engine/user_agent", ""),
             proxy=read.text("engine/proxy", ""),
             aria2c_path=read.text("engine/aria2c_path", ""),

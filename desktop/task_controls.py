@@ -68,6 +68,7 @@ class _Refresh:
     busy: bool
     finished: list[DownloadInfo]
     problem: str = ""
+    seeding: frozenset[str] = frozenset()  # gids of torrents that have all their data
 
 
 def halted(info: DownloadInfo) -> DownloadInfo:
@@ -95,6 +96,7 @@ class TaskControls(TaskActions):
     # passes the same list.
     downloads_refreshed = Signal(object)  # live rows (aria2's order), then history rows
     downloads_finished = Signal(object)  # downloads that just completed or failed
+    seeding_started = Signal(object)  # torrents that just finished downloading and now seed
     # Why the list can't be kept up to date ("" once it can again): the window shows it.
     list_problem = Signal(str)
 
@@ -119,6 +121,7 @@ class TaskControls(TaskActions):
         self._rows: list[DownloadInfo] = self.history.downloads()
         self._by_gid: dict[str, DownloadInfo] = {r.gid: r for r in self._rows}
         self._worker_rows: dict[str, DownloadInfo] = {}  # touched by the RPC worker only
+        self._seeding: frozenset[str] | None = None  # None until the first refresh
         self._refresh_timer = QTimer(self)
         self._refresh_timer.timeout.connect(self.refresh_downloads)
         self._list_problem = ""
@@ -185,7 +188,10 @@ class TaskControls(TaskActions):
             self._worker_rows = share_unchanged(live, self._worker_rows)  # worker-only state
             rows = live + [r for r in history.downloads() if r.gid not in self._worker_rows]
             by_gid = {r.gid: r for r in rows}  # built here: 10,000 rows cost the GUI nothing
-            return _Refresh(rows, by_gid, bool(lists.active), lists.recorded, lists.problem)
+            seeding = frozenset(r.gid for r in lists.active if r.is_seeding)
+            return _Refresh(
+                rows, by_gid, bool(lists.active), lists.recorded, lists.problem, seeding
+            )
 
         self.tasks.run(work, on_done=self._got_rows, on_error=self._refresh_failed)
 
@@ -204,9 +210,23 @@ class TaskControls(TaskActions):
         self._refreshing = False
         self._set_list_problem(outcome.problem)
         self._publish(outcome.rows, outcome.busy, outcome.finished, outcome.by_gid)
+        self._note_seeding(outcome.seeding, outcome.by_gid)
         if self._refresh_again:
             self._refresh_again = False
             QTimer.singleShot(0, self.refresh_downloads)
+
+    def _note_seeding(self, seeding: frozenset[str], by_gid: dict[str, DownloadInfo]) -> None:
+        """Emit ``seeding_started`` for torrents that began seeding since the last refresh.
+
+        The first refresh only learns what already seeds: torrents restored
+        from the session were announced in the run that finished them.
+        """
+        before, self._seeding = self._seeding, seeding
+        if before is None:
+            return
+        started = [by_gid[gid] for gid in seeding - before if gid in by_gid]
+        if started:
+            self.seeding_started.emit(started)
 
     def _refresh_failed(self, exc: BaseException) -> None:
         self._refreshing = False

@@ -35,12 +35,13 @@
 <context>
     <name>Notifier</name>
     <message numerus="yes">
-        <location filename="../../desktop/notifications.py" line="+72" />
+        <location filename="../../desktop/notifications.py" line="+75" />
+        <location line="+40" />
         <source>… and %n more</source>
         <translation><numerusform>… and %n more</numerusform><numerusform>… and %n more</numerusform></translation>
     </message>
     <message numerus="yes">
-        <location line="+3" />
+        <location line="-37" />
         <source>%n downloaded</source>
         <translation><numerusform>%n downloaded</numerusform><numerusform>%n downloaded</numerusform></translation>
     </message>
@@ -58,6 +59,11 @@
         <location line="+6" />
         <source>%n downloads complete</source>
         <translation><numerusform>%n downloads complete</numerusform><numerusform>%n downloads complete</numerusform></translation>
+    </message>
+    <message numerus="yes">
+        <location line="+29" />
+        <source>%n downloads complete, now seeding</source>
+        <translation><numerusform>%n downloads complete, now seeding</numerusform><numerusform>%n downloads complete, now seeding</numerusform></translation>
     </message>
 </context>
 <context>

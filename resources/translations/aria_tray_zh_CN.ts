@@ -556,7 +556,7 @@
 <context>
     <name>DownloadTableModel</name>
     <message>
-        <location filename="../../desktop/download_rows.py" line="+58"/>
+        <location filename="../../desktop/download_rows.py" line="+59"/>
         <source>Downloading</source>
         <translation>正在下载</translation>
     </message>
@@ -586,17 +586,32 @@
         <translation>已完成</translation>
     </message>
     <message>
-        <location line="+4"/>
+        <location line="+3"/>
         <source>Seeding</source>
         <translation>做种中</translation>
     </message>
     <message>
-        <location line="+5"/>
+        <location line="+2"/>
         <source>Fetching metadata</source>
         <translation>正在获取元数据</translation>
     </message>
     <message>
-        <location filename="../../desktop/download_model.py" line="+119"/>
+        <location line="+21"/>
+        <source>Queued: starting as soon as aria2 gets to it.</source>
+        <translation>排队中：aria2 处理到它时就会开始。</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Queued: the limit of downloads at the same time ({limit}, in Settings) is reached.</source>
+        <translation>排队中：已达到同时下载数的上限（{limit}，可在设置中更改）。</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>Magnet links still looking for peers count toward it: {count}.</source>
+        <translation>其中仍在寻找节点的磁力链接：{count}。</translation>
+    </message>
+    <message>
+        <location filename="../../desktop/download_model.py" line="+120"/>
         <source>Name</source>
         <translation>名称</translation>
     </message>
@@ -741,7 +756,7 @@ Check the options in Settings (Advanced), then try again.</source>
 <context>
     <name>MainWindow</name>
     <message>
-        <location filename="../../desktop/main_window.py" line="+80"/>
+        <location filename="../../desktop/main_window.py" line="+82"/>
         <source>Aria Tray</source>
         <translation>Aria Tray</translation>
     </message>
@@ -761,7 +776,7 @@ Check the options in Settings (Advanced), then try again.</source>
         <translation>松开即可添加</translation>
     </message>
     <message>
-        <location line="+51"/>
+        <location line="+54"/>
         <source>Fetching metadata</source>
         <translation>正在获取元数据</translation>
     </message>
@@ -781,7 +796,7 @@ Check the options in Settings (Advanced), then try again.</source>
         <translation>剪贴板中没有链接。</translation>
     </message>
     <message>
-        <location line="+45"/>
+        <location line="+52"/>
         <source>All ({count})</source>
         <translation>全部 ({count})</translation>
     </message>
@@ -1042,14 +1057,15 @@ Check the options in Settings (Advanced), then try again.</source>
 <context>
     <name>Notifier</name>
     <message numerus="yes">
-        <location filename="../../desktop/notifications.py" line="+72"/>
+        <location filename="../../desktop/notifications.py" line="+75"/>
+        <location line="+40"/>
         <source>… and %n more</source>
         <translation>
             <numerusform>……还有 %n 项</numerusform>
         </translation>
     </message>
     <message>
-        <location line="+2"/>
+        <location line="-38"/>
         <source>{done}, {failed}</source>
         <translation>{done}，{failed}</translation>
     </message>
@@ -1097,17 +1113,34 @@ Check the options in Settings (Advanced), then try again.</source>
         <translation>这台电脑上没有程序能打开 {path}。</translation>
     </message>
     <message>
-        <location line="+8"/>
+        <location line="+12"/>
+        <source>Seeding until the limits in Settings are reached.</source>
+        <translation>将继续做种，直到达到设置中的限制。</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Download complete, now seeding</source>
+        <translation>下载完成，正在做种</translation>
+    </message>
+    <message numerus="yes">
+        <location line="+2"/>
+        <source>%n downloads complete, now seeding</source>
+        <translation>
+            <numerusform>%n 个下载已完成，正在做种</numerusform>
+        </translation>
+    </message>
+    <message>
+        <location line="+12"/>
         <source>{name}: downloaded</source>
         <translation>{name}：已下载</translation>
     </message>
     <message>
-        <location line="-23"/>
+        <location line="-43"/>
         <source>Download complete</source>
         <translation>下载完成</translation>
     </message>
     <message>
-        <location line="+25"/>
+        <location line="+45"/>
         <source>{name}: {reason}</source>
         <translation>{name}：{reason}</translation>
     </message>

@@ -63,7 +63,7 @@ def test_typed_settings_change_live() -> None:
 
 def test_what_needs_a_restart() -> None:
     old = EngineSettings(extra_options={"max-tries": "3", "disk-cache": "16M"}, seed_time=5)
-    new = EngineSettings(extra_options={"max-tries": "4", "rlimit-nofile": "1024"})
+    new = EngineSettings(extra_options={"max-tries": "4", "rlimit-nofile": "1024"}, seed_time=None)
     new.binary_override = "/opt/aria2c"
     change = plan_change(old, new)
     assert change.live == {"max-tries": "4"}
@@ -82,12 +82,24 @@ def test_clearing_the_proxy_is_live() -> None:
 def test_the_conf_file_holds_the_typed_settings(tmp_path: Path) -> None:
     paths = AppPaths.for_home(tmp_path / "home")
     paths.ensure()
-    settings = EngineSettings(download_dir=tmp_path, max_overall_upload_limit=5, user_agent="U")
+    settings = EngineSettings(
+        download_dir=tmp_path, max_overall_upload_limit=5, user_agent="U", seed_time=None
+    )
     spec = build_launch(Path("/bin/aria2c"), paths, settings, port=41234, owner_pid=1)
     lines = spec.conf_path.read_text().splitlines()
     for key, value in user_options(settings).items():
         assert f"{key}={value}" in lines
     assert not any(line.startswith(("seed-time=", "all-proxy=")) for line in lines)
+
+
+def test_seeding_has_limits_and_never_takes_a_download_slot(tmp_path: Path) -> None:
+    """Issue 9, item 21: a seed stops by itself and an HTTP download never queues behind it."""
+    paths = AppPaths.for_home(tmp_path / "home")
+    paths.ensure()
+    spec = build_launch(Path("/bin/aria2c"), paths, EngineSettings(), port=41234, owner_pid=1)
+    lines = spec.conf_path.read_text().splitlines()
+    assert "seed-ratio=1.0" in lines and "seed-time=60.0" in lines
+    assert "bt-detach-seed-only=true" in lines
 
 
 # -- extra options ----------------------------------------------------------------

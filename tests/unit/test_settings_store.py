@@ -46,7 +46,7 @@ def test_round_trip_survives_a_restart(tmp_path: Path) -> None:
 def test_defaults_when_there_is_no_file(tmp_path: Path) -> None:
     loaded = SettingsStore(tmp_path / "settings.ini").load()
     assert loaded == AppSettings()
-    assert loaded.start_minimized and loaded.notifications and loaded.seed_time is None
+    assert loaded.start_minimized and loaded.notifications and loaded.seed_time == 60.0
 
 
 def test_a_hand_edited_file_with_bad_values_still_loads(tmp_path: Path) -> None:
@@ -102,3 +102,11 @@ def test_engine_settings_put_the_environment_on_top(tmp_path: Path) -> None:
 def test_extra_options_that_duplicate_a_field_are_not_passed_on(tmp_path: Path) -> None:
     settings = AppSettings(extra_options={"split": "2", "max-tries": "4"})
     assert engine_settings(settings, environ={}).extra_options == {"max-tries": "4"}
+
+
+def test_no_seed_time_limit_is_a_choice_that_is_kept(tmp_path: Path) -> None:
+    store = SettingsStore(tmp_path / "settings.ini")
+    store.save(AppSettings(seed_time=None))
+    assert store.load().seed_time is None
+    store.save(AppSettings(seed_time=15.0))
+    assert store.load().seed_time == 15.0
