@@ -1,8 +1,9 @@
 """Find bundled resources (icons, translations) in every way we ship.
 
 * frozen by PyInstaller: ``<_MEIPASS>/resources`` (``build.spec`` puts them there);
-* installed with pip (``pip install .``): the ``aria_tray_resources`` package,
-  which ``pyproject.toml`` maps onto the repository's ``resources/`` folder;
+* installed with pip (``pip install .``): ``aria_tray/resources`` (the
+  ``aria_tray.resources`` folder), which ``pyproject.toml`` maps onto the
+  repository's ``resources/`` folder;
 * a source checkout (``python main.py``) or an editable install: ``<repo>/resources``.
 
 The package is located with ``importlib.util.find_spec`` rather than
@@ -20,12 +21,12 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from PySide6.QtGui import QIcon
 
-RESOURCES_PACKAGE = "aria_tray_resources"
+RESOURCES_PACKAGE = "aria_tray.resources"
 APP_ICON = "aria-tray"
 
 
 def _installed_dir() -> Path | None:
-    """The folder of the installed ``aria_tray_resources`` package, if any."""
+    """The folder of the installed ``aria_tray.resources``, if any."""
     try:
         spec = importlib.util.find_spec(RESOURCES_PACKAGE)
     except (ImportError, ValueError):

@@ -55,16 +55,22 @@ def test_the_bundled_icons_are_found(suffix: str) -> None:
 
 
 def test_pip_installs_resources_as_package_data() -> None:
-    """``pip install .`` must carry every icon; desktop.resources looks them up there."""
+    """``pip install .`` must carry every icon; desktop.resources looks them up there.
+
+    tests/e2e/test_pip_install.py builds and runs the real wheel.
+    """
     config = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))
     setuptools = config["tool"]["setuptools"]
-    assert "aria_tray_resources" in setuptools["packages"]
-    assert setuptools["package-dir"]["aria_tray_resources"] == "resources"
-    patterns = setuptools["package-data"]["aria_tray_resources"]
-    shipped = {
-        path.relative_to(REPO / "resources")
-        for pattern in patterns
-        for path in (REPO / "resources").glob(pattern)
-    }
+    assert setuptools["package-dir"]["aria_tray.resources"] == "resources"
+    shipped = set()
+    for folder in ("icons", "translations"):
+        package = f"aria_tray.resources.{folder}"
+        assert package in setuptools["packages"]
+        for pattern in setuptools["package-data"][package]:
+            shipped |= {
+                p.relative_to(REPO / "resources")
+                for p in (REPO / "resources" / folder).glob(pattern)
+            }
     icons = {p.relative_to(REPO / "resources") for p in (REPO / "resources" / "icons").iterdir()}
     assert icons <= shipped
+    assert any(p.suffix == ".qm" for p in shipped)
