@@ -69,8 +69,9 @@ def test_a_finished_torrent_is_announced_and_its_seed_takes_no_slot(
     later = payload_factory("after-the-seed.bin", 300 * 1024)
     controller.submit([later.url], source="test")
     target = world.download_dir / later.name
+    control = target.with_name(later.name + ".aria2")
     qtbot.waitUntil(
-        lambda: target.is_file() and not target.with_name(later.name + ".aria2").exists(),
+        lambda: target.is_file() and target.stat().st_size == later.size and not control.exists(),
         timeout=WAIT_MS,
     )
     assert sha256_of(target) == later.sha256

@@ -17,6 +17,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import tomllib
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from pathlib import Path
@@ -390,8 +391,10 @@ def test_english_loads_only_its_plural_forms(qapp: Any) -> None:
 
 def test_the_catalog_ships_with_the_package() -> None:
     """pip installs translations/*.qm (pyproject) and the bundle takes resources/ whole."""
-    text = (ROOT / "pyproject.toml").read_text()
-    assert '"translations/*.qm"' in text
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    assert config["tool"]["setuptools"]["package-data"]["aria_tray.resources.translations"] == [
+        "*.qm"
+    ]
     assert i18n.shipped_languages() == ["zh_CN"]
 
 
