@@ -234,6 +234,10 @@ class Engine(EngineStop, QObject):
 
         def probe() -> tuple[str, int | None]:
             listener, addresses = tree_listener(pid, port)
+            if addresses and LOOPBACK not in addresses:
+                # The IPv4 rows are read before the IPv6 ones, so aria2c binding both in
+                # between looks like "::1 only": look again before calling it a conflict.
+                listener, addresses = tree_listener(pid, port)
             if LOOPBACK not in addresses:
                 # Bound on ::1 only: someone else holds 127.0.0.1:port.
                 return (PROBE_CONFLICT if addresses else PROBE_WAIT), listener

@@ -25,8 +25,10 @@ from __future__ import annotations
 import argparse
 import json
 import re
+import shutil
 import subprocess
 import sys
+import sysconfig
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from pathlib import Path
@@ -71,9 +73,16 @@ def source_files() -> list[Path]:
 
 
 def qt_tool(name: str) -> str:
-    """``pyside6-lupdate`` / ``pyside6-lrelease`` next to this Python, else on PATH."""
-    local = Path(sys.executable).parent / name
-    return str(local) if local.exists() else name
+    """``pyside6-lupdate`` / ``pyside6-lrelease`` among this Python's scripts, else on PATH.
+
+    The scripts folder is next to the interpreter in a venv on Linux, ``Scripts\\`` on
+    Windows (with ``.exe``).
+    """
+    suffix = ".exe" if sys.platform == "win32" else ""
+    for folder in (Path(sysconfig.get_path("scripts")), Path(sys.executable).parent):
+        if (folder / (name + suffix)).exists():
+            return str(folder / (name + suffix))
+    return shutil.which(name) or name
 
 
 def lupdate(

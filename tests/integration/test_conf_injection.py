@@ -8,7 +8,6 @@ These run the real engine (a real aria2c when it starts) with such values.
 from __future__ import annotations
 
 import shutil
-import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,8 +18,7 @@ from aria2_core.config import EngineSettings
 from aria2_core.paths import AppPaths
 from desktop.engine import Engine, EngineState
 from desktop.tasks import TaskRunner
-
-pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="hook script is a shell script")
+from support.programs import script_program
 
 
 @pytest.fixture
@@ -55,9 +53,7 @@ def start(qtbot, paths: AppPaths) -> Iterator:  # type: ignore[no-untyped-def]
 
 def _hook(folder: Path) -> tuple[Path, Path]:
     marker = folder / "hook-ran"
-    script = folder / "x.sh"
-    script.write_text(f"#!/bin/sh\ntouch '{marker}'\n")
-    script.chmod(0o700)
+    script = script_program(folder, "x", f"open({str(marker)!r}, 'w').close()\n")
     return script, marker
 
 

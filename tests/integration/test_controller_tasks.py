@@ -9,7 +9,6 @@ the test did, and its app home (a short path: AF_UNIX) removed.
 from __future__ import annotations
 
 import shutil
-import sys
 import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -25,8 +24,6 @@ from desktop.controller import Controller
 from desktop.task_controls import REFRESH_HIDDEN_BUSY_MS, REFRESH_VISIBLE_MS
 from support.fixture_files import multi_file_torrent
 from support.http_server import FileServer, PayloadFactory, make_payload, sha256_of
-
-pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX paths and signals")
 
 WAIT_MS = 30_000
 SLOW = 64 * 1024  # bytes/s per connection: slow enough to pause or remove mid-way

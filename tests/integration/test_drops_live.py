@@ -7,7 +7,6 @@ in aria2 (our own RPC client), never the app's word for it.
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -22,8 +21,6 @@ from desktop.tray import Tray
 from support.app_world import WAIT_MS, AppWorld
 from support.fixture_files import write_metalink
 from support.http_server import Payload, PayloadFactory, sha256_of
-
-pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX paths")
 
 INFO_HASH = "0123456789abcdef0123456789abcdef01234567"
 

@@ -1,18 +1,14 @@
 """The engine against a real aria2c, driven in-process with pytest-qt.
 
-Crash and failure paths use real executables: the real aria2c killed with
-SIGKILL, aria2c given an option it rejects, and a tiny script that exits 1
-the way aria2c does when it cannot bind its RPC port.
+Crash and failure paths use real executables: the real aria2c killed outright
+(SIGKILL, TerminateProcess), aria2c given an option it rejects, and a tiny
+program that exits 1 the way aria2c does when it cannot bind its RPC port.
 """
 
 from __future__ import annotations
 
-import os
 import shutil
-import signal
 import socket
-import stat
-import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -25,8 +21,7 @@ from aria2_core.ownership import read_record
 from aria2_core.paths import AppPaths
 from desktop.engine import Engine, EngineState
 from desktop.tasks import TaskRunner
-
-pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX signals and scripts")
+from support.programs import kill_hard, script_program
 
 
 @pytest.fixture
@@ -98,7 +93,7 @@ def test_killed_aria2c_is_restarted_with_its_session(qtbot, make_engine, paths: 
     engine.client.save_session()
     first = engine.pid
     with qtbot.waitSignal(engine.ready, timeout=15_000):
-        os.kill(first, signal.SIGKILL)
+        kill_hard(first)
     assert engine.pid != first
     uris = [
         u["uri"]
@@ -139,11 +134,12 @@ def test_missing_binary_is_a_clear_failure(qtbot, make_engine, tmp_path: Path) -
 def test_repeated_failures_stop_retrying(qtbot, make_engine, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     """An aria2c that always exits 1 is retried a bounded number of times, then given up."""
     counter = tmp_path / "launches"
-    script = tmp_path / "aria2c"
-    script.write_text(
-        f"#!/bin/sh\necho launch >> '{counter}'\necho 'Failed to setup RPC server'\nexit 1\n"
+    script = script_program(
+        tmp_path,
+        "aria2c",
+        f"with open({str(counter)!r}, 'a') as f: f.write('launch\\n')\n"
+        "print('Failed to setup RPC server')\nraise SystemExit(1)\n",
     )
-    script.chmod(script.stat().st_mode | stat.S_IEXEC)
     engine = make_engine(EngineSettings(binary_override=str(script)))
     engine.start()
     _wait_state(qtbot, engine, EngineState.FAILED, timeout=30_000)

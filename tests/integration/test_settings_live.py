@@ -6,17 +6,12 @@ own RPC client, never the app's word for it.
 
 from __future__ import annotations
 
-import sys
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from desktop.settings_dialog import SettingsDialog
 from support.app_world import HERMETIC_OPTIONS, WAIT_MS, AppWorld
-
-pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX paths")
 
 
 def apply(qtbot: Any, prefs: Any, new: Any) -> list[str]:

@@ -13,7 +13,7 @@ MAGNET = "magnet:?xt=urn:btih:0123456789abcdef0123456789abcdef01234567&dn=x"
 def test_uri_list_wins_and_local_files_become_paths(tmp_path: Path) -> None:
     torrent = tmp_path / "my file.torrent"
     torrent.write_bytes(b"d4:infod4:name1:xee")
-    uri_list = f"# comment\r\nfile://{torrent.as_posix().replace(' ', '%20')}\r\nhttp://h/a.iso\r\n"
+    uri_list = f"# comment\r\n{torrent.as_uri()}\r\nhttp://h/a.iso\r\n"
     items = items_from_payload(uri_list, text="caption only", html="<a href='http://x/y'>y</a>")
     assert items == [str(torrent), "http://h/a.iso"]
     parsed = parse_many(items)

@@ -68,7 +68,10 @@ def test_windows_run_key_round_trip() -> None:
     import subprocess
     import winreg
 
-    with winreg.CreateKeyEx(winreg.HKEY_CURRENT_USER, autostart.RUN_KEY) as key:
+    # CreateKeyEx opens with KEY_WRITE by default, which may not read: ask for what we do.
+    with winreg.CreateKeyEx(
+        winreg.HKEY_CURRENT_USER, autostart.RUN_KEY, 0, winreg.KEY_QUERY_VALUE
+    ) as key:
         try:
             winreg.QueryValueEx(key, autostart.RUN_VALUE)
             pytest.skip("Aria Tray already starts at login for this user; not touching it")

@@ -184,6 +184,7 @@ def test_relative_paths_default_to_the_process_cwd(
 
 def test_tilde_expands_to_home(files: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("HOME", str(files))
+    monkeypatch.setenv("USERPROFILE", str(files))  # what expanduser reads on Windows
     assert parse_link("~/a.torrent") == Link(LinkKind.TORRENT, str(files / "a.torrent"))
 
 
@@ -347,7 +348,7 @@ def test_parse_uri_list_follows_rfc_2483(files: Path) -> None:
         f"{path.as_uri()}\r\n"
         "http://example.com/a%20b\r\n"
         "\r\n"
-        f"file://localhost{path.parent}/a.torrent\r\n"
+        f"file://localhost{(path.parent / 'a.torrent').as_uri()[len('file://') :]}\r\n"
         "file://otherhost/x.torrent\r\n"
         "http://example.com/a%20b\r\n"
     )

@@ -51,7 +51,7 @@ def test_typed_settings_change_live() -> None:
     change = plan_change(old, new)
     assert not change.needs_restart
     assert change.live == {
-        "dir": "/b",
+        "dir": str(Path("/b")),
         "split": "3",
         "max-overall-download-limit": "1000000",
         "seed-ratio": "0.0",

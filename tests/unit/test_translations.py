@@ -38,6 +38,9 @@ from desktop.messages import engine_state_text
 from desktop.tray import Tray
 
 ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "tools"))
+from translations import qt_tool  # noqa: E402  (the one place that finds Qt's tools)
+
 TRANSLATIONS = ROOT / "resources" / "translations"
 TS = TRANSLATIONS / "aria_tray_zh_CN.ts"
 QM = TRANSLATIONS / "aria_tray_zh_CN.qm"
@@ -65,9 +68,8 @@ def read_ts(path: Path) -> dict[Key, tuple[str, str]]:
 
 
 def lupdate_tool() -> str:
-    local = Path(sys.executable).parent / "pyside6-lupdate"
-    found = str(local) if local.exists() else shutil.which("pyside6-lupdate")
-    assert found, "pyside6-lupdate not found (it comes with PySide6)"
+    found = qt_tool("pyside6-lupdate")
+    assert shutil.which(found), "pyside6-lupdate not found (it comes with PySide6)"
     return found
 
 
