@@ -42,6 +42,13 @@ def _bencode(value: object) -> bytes:
     raise TypeError(value)
 
 
+def _piece_hashes(data: bytes, piece_length: int) -> bytes:
+    """The ``pieces`` field: the SHA-1 of every piece, concatenated."""
+    return b"".join(
+        hashlib.sha1(data[i : i + piece_length]).digest() for i in range(0, len(data), piece_length)
+    )
+
+
 def write_webseed_torrent(folder: Path, payload: Path, base_url: str) -> Path:
     """A single-file torrent whose only source is an HTTP web seed (BEP 19).
 
@@ -49,9 +56,7 @@ def write_webseed_torrent(folder: Path, payload: Path, base_url: str) -> Path:
     """
     piece_length = 16 * 1024
     data = payload.read_bytes()
-    pieces = b"".join(
-        hashlib.sha1(data[i : i + piece_length]).digest() for i in range(0, len(data), piece_length)
-    )
+    pieces = _piece_hashes(data, piece_length)
     meta = {
         "info": {
             "name": payload.name,
@@ -91,10 +96,7 @@ def write_webseed_multi_torrent(folder: Path, root: Path, name: str, base_url: s
     """
     piece_length = 16 * 1024
     files = sorted(p for p in (root / name).iterdir() if p.is_file())
-    data = b"".join(p.read_bytes() for p in files)
-    pieces = b"".join(
-        hashlib.sha1(data[i : i + piece_length]).digest() for i in range(0, len(data), piece_length)
-    )
+    pieces = _piece_hashes(b"".join(p.read_bytes() for p in files), piece_length)
     meta = {
         "info": {
             "name": name,
