@@ -79,15 +79,15 @@ def add_options(link: Link, options: Mapping[str, Any], default_dir: str) -> dic
 def _origins(link: Link, options: Mapping[str, Any], gids: list[str], file: str) -> list[Origin]:
     """How each gid came to be, for the ledger (Retry, restore, progress)."""
     stored = {k: [str(i) for i in v] if isinstance(v, list) else str(v) for k, v in options.items()}
-    stored.pop("pause", None)  # the pause state is followed separately
+    paused = stored.pop("pause", "") == "true"  # followed from aria2 from now on
     kind = _ORIGIN_KIND[link.kind]
     uris = (link.value,) if kind in (URI, MAGNET) else ()
     if kind == METALINK and len(gids) > 1:  # one gid per file of the metalink
         return [
-            Origin(g, kind, uris, file, {**stored, "select-file": str(n)})
+            Origin(g, kind, uris, file, {**stored, "select-file": str(n)}, paused)
             for n, g in enumerate(gids, start=1)
         ]
-    return [Origin(g, kind, uris, file, stored) for g in gids]
+    return [Origin(g, kind, uris, file, stored, paused) for g in gids]
 
 
 def _prepare(link: Link, ledger: DownloadLedger | None) -> tuple[Link, str]:

@@ -65,3 +65,34 @@ def test_vanished_torrent_fails_alone(aria2_daemon: Aria2Daemon, tmp_path: Path)
     [outcome] = hand_over(aria2_daemon.client, [entry], replayed_before=0.0)
     assert len(outcome.gids) == 1
     assert len(outcome.problems) == 1
+
+
+def test_a_torrent_added_paused_is_restored_paused_from_the_private_copy(tmp_path: Path) -> None:
+    """aria2 cannot save a torrent added from bytes; the ledger's entry brings it back.
+
+    Right after the hand-over (no refresh has seen it yet), as after a crash,
+    and the user's own .torrent deleted: the next aria2c has it, paused, in
+    its folder, under its gid.
+    """
+    from aria2_core.ledger import DownloadLedger, restore_entries
+    from support.fixture_files import multi_file_torrent
+
+    torrent = multi_file_torrent(tmp_path / "user" / "pair.torrent", "pair", [1000, 2000])
+    ledger = DownloadLedger(tmp_path / "downloads.json", tmp_path / "metadata")
+    args = ["--rpc-save-upload-metadata=false"]  # as the app runs it
+    with Aria2Daemon(tmp_path / "a", args).start() as first:
+        [outcome] = hand_over(
+            first.client, [_entry(str(torrent))], 0.0, ledger, str(tmp_path / "dl")
+        )
+        [gid] = outcome.gids
+        first.client.save_session()
+    torrent.unlink()
+    session = first.session_file.read_text()
+    assert gid not in session  # aria2 did not keep it
+    text = restore_entries(DownloadLedger(ledger.path, ledger.metadata_dir), session)
+    first.session_file.write_text(session + text)
+    first.conf_file.unlink()
+    with Aria2Daemon(tmp_path / "a", args).start() as second:
+        status = second.client.tell_status(gid, ["status", "dir", "bittorrent"])
+    assert status["status"] == "paused" and status["dir"] == str(tmp_path / "dl")
+    assert status["bittorrent"]["info"]["name"] == "pair"
