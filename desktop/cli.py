@@ -39,7 +39,8 @@ def build_parser() -> argparse.ArgumentParser:
             "Links and files given here go to the running instance, or start it."
         ),
         epilog=(
-            "Exit codes: 0 ok, 1 error, 2 usage, 3 not running (--status, --quit, --show). "
+            "Exit codes: 0 ok, 1 error (also: none of the links given can be added), 2 usage, "
+            "3 not running (--status, --quit, --show). "
             "ARIA_TRAY_HOME chooses the app home (tests, portable use)."
         ),
     )

@@ -5,6 +5,8 @@ Real launches of main.py against a real primary and its aria2c.
 
 from __future__ import annotations
 
+import os
+
 import pytest
 from e2e_support import find_task, start_primary
 
@@ -65,3 +67,34 @@ def test_status_counts_what_the_window_lists(
 
     counts = json.loads(status.stdout)["counts"]
     assert counts["stopped"] == 4 and counts["complete"] == 4, counts
+
+
+def test_status_of_a_failed_engine_shows_no_last_speeds(
+    app_home: AppHome, http_server: FileServer, payload_factory: PayloadFactory
+) -> None:
+    """Issue 9, item 7: aria2c crashes until the app gives up; --status has no stale numbers."""
+    import json
+    import signal
+
+    from e2e_support import aria2c_pids
+
+    http_server.throttle = 64 * 1024
+    payload = payload_factory("slow.bin", 8 * 1024 * 1024)
+    start_primary(app_home, payload.url)
+
+    def status() -> dict:
+        return json.loads(app_home.run("--status").stdout)
+
+    wait_until(lambda: status()["download_speed"] > 0, 20)
+    for _ in range(10):  # five crashes in a minute stop the restarts
+        if status()["engine_state"] == "failed":
+            break
+        pids = wait_until(lambda: aria2c_pids(app_home) or None, 20)
+        for pid in pids:
+            os.kill(pid, signal.SIGKILL)
+        wait_until(lambda p=pids: not (aria2c_pids(app_home) & p), 10)
+    final = wait_until(lambda: (s := status())["engine_state"] == "failed" and s, 30)
+
+    assert final["download_speed"] == 0 and final["upload_speed"] == 0, final
+    assert final["counts"]["active"] == 0, final
+    assert final["engine_error"], final
