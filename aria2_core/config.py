@@ -267,9 +267,10 @@ def ensure_session_file(paths: AppPaths) -> None:
     """aria2c exits 1 when ``--input-file`` is missing, so make an empty one.
 
     Then add back the torrents and metalinks aria2 could not save itself
-    (``aria2_core.ledger``; imported here, as it uses this module's checks).
+    (``aria2_core.session_restore``; imported here, as it uses this module's
+    checks).
     """
-    from .ledger import restore_into_session
+    from .session_restore import restore_into_session
 
     paths.engine_dir.mkdir(parents=True, exist_ok=True)
     if not paths.session_file.exists():

@@ -9,7 +9,7 @@ per gid) fills each gap:
   (``rpc-save-upload-metadata``), which we turn off. Instead the app keeps a
   private copy under ``<home>/engine/metadata/`` and, before each aria2c
   start, writes an input-file entry for every such download that aria2's
-  session does not hold (:func:`restore_entries`). aria2 loaded it from a
+  session does not hold (``aria2_core.session_restore``). aria2 loaded it from a
   file, so from then on its own session keeps it.
 * **Retry.** A failed download is added again from its origin: the same
   links, ``.torrent`` or metalink, with the same options (``dir``,
@@ -39,9 +39,7 @@ from pathlib import Path
 from typing import Any
 
 from .atomic_file import write_atomic
-from .config import has_control_character
 from .models import DownloadInfo, FileInfo
-from .paths import AppPaths
 
 log = logging.getLogger("aria_tray.ledger")
 
@@ -52,7 +50,6 @@ URI = "uri"
 MAGNET = "magnet"
 TORRENT = "torrent"
 METALINK = "metalink"
-_FILE_KINDS = (TORRENT, METALINK)
 _SUFFIX = {TORRENT: ".torrent", METALINK: ".meta4"}
 
 OptionValue = str | list[str]
@@ -134,9 +131,12 @@ class Origin:
 class DownloadLedger:
     """The per-gid origins and last progress, in ``path``; metadata copies in ``metadata_dir``."""
 
-    def __init__(self, path: Path | str, metadata_dir: Path | str) -> None:
+    def __init__(
+        self, path: Path | str, metadata_dir: Path | str, session_file: Path | None = None
+    ) -> None:
         self.path = Path(path)
         self.metadata_dir = Path(metadata_dir)
+        self.session_file = session_file  # its entries' copies are never deleted
         self._lock = threading.RLock()
         self._origins: dict[str, Origin] = {}
         self._load()
@@ -307,11 +307,18 @@ class DownloadLedger:
             self.forget([g for g in self._origins if not keep(g)])
 
     def _drop_unused_metadata(self) -> None:
+        """Delete the private copies no record uses, unless aria2's session names them."""
         used = {o.file for o in self._origins.values() if o.file}
         try:
             names = [p for p in self.metadata_dir.iterdir() if p.name not in used]
         except OSError:
             return
+        if names and self.session_file is not None:
+            try:
+                session = self.session_file.read_text(encoding="utf-8", errors="replace")
+            except OSError:
+                return  # cannot tell: keep them all
+            names = [p for p in names if str(p) not in session]
         for path in names:
             try:
                 path.unlink()
@@ -384,56 +391,3 @@ def _status_of(info: DownloadInfo) -> dict[str, Any]:
             for f in info.files
         ],
     }
-
-
-def restore_entries(ledger: DownloadLedger, session_text: str) -> str:
-    """Input-file entries for the torrents and metalinks aria2's session lacks.
-
-    aria2 does not save a download added from bytes over RPC; everything
-    else it saves itself. Each entry names our private copy, the gid (so
-    the row and its records stay the same), its options and its pause state.
-    """
-    present = {
-        line.strip()[4:] for line in session_text.splitlines() if line.strip().startswith("gid=")
-    }
-    lines: list[str] = []
-    for origin in ledger.origins():
-        if origin.kind not in _FILE_KINDS or origin.finished or origin.gid in present:
-            continue
-        path = ledger.metadata_path(origin)
-        if not path.is_file():
-            log.warning("cannot restore %s: %s is gone", origin.gid, path)
-            continue
-        entry = [str(path), f" gid={origin.gid}"]
-        if origin.paused:
-            entry.append(" pause=true")
-        for key, value in origin.options.items():
-            if key in ("gid", "pause"):
-                continue
-            for item in value if isinstance(value, list) else [value]:
-                entry.append(f" {key}={item}")
-        if any(has_control_character(line) for line in entry):
-            log.warning("cannot restore %s: a value does not fit on one line", origin.gid)
-            continue
-        lines += entry
-    return "".join(line + "\n" for line in lines)
-
-
-def restore_into_session(paths: AppPaths) -> int:
-    """Before aria2c starts: append what its session lacks (see :func:`restore_entries`).
-
-    Returns how many lines were added. aria2c is not running, so nothing
-    else writes the session file now.
-    """
-    if not paths.ledger_file.exists():
-        return 0
-    session = paths.session_file.read_text(encoding="utf-8", errors="surrogateescape")
-    extra = restore_entries(DownloadLedger(paths.ledger_file, paths.metadata_dir), session)
-    if not extra:
-        return 0
-    if session and not session.endswith("\n"):
-        session += "\n"
-    text = session + extra
-    write_atomic(paths.session_file, text.encode("utf-8", errors="surrogateescape"))
-    log.info("restored %d line(s) of torrents and metalinks into the session", extra.count("\n"))
-    return extra.count("\n")

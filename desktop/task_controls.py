@@ -113,7 +113,9 @@ class TaskControls(TaskActions):
 
     def _init_task_controls(self) -> None:
         self.history = HistoryStore(self._paths.history_file)
-        self.ledger = DownloadLedger(self._paths.ledger_file, self._paths.metadata_dir)
+        self.ledger = DownloadLedger(
+            self._paths.ledger_file, self._paths.metadata_dir, self._paths.session_file
+        )
         self._window_visible = False
         self._busy = False
         self._refreshing = False

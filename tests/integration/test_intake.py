@@ -74,7 +74,8 @@ def test_a_torrent_added_paused_is_restored_paused_from_the_private_copy(tmp_pat
     and the user's own .torrent deleted: the next aria2c has it, paused, in
     its folder, under its gid.
     """
-    from aria2_core.ledger import DownloadLedger, restore_entries
+    from aria2_core.ledger import DownloadLedger
+    from aria2_core.session_restore import restore_entries
     from support.fixture_files import multi_file_torrent
 
     torrent = multi_file_torrent(tmp_path / "user" / "pair.torrent", "pair", [1000, 2000])

@@ -4,15 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from aria2_core.ledger import (
-    MAGNET,
-    TORRENT,
-    DownloadLedger,
-    Origin,
-    Progress,
-    restore_entries,
-)
+from aria2_core.ledger import MAGNET, TORRENT, DownloadLedger, Origin, Progress
 from aria2_core.models import DownloadInfo, FileInfo
+from aria2_core.session_restore import restore_entries
 
 
 def _ledger(tmp_path: Path) -> DownloadLedger:
@@ -121,3 +115,26 @@ def test_a_completed_download_forgets_its_headers_a_failed_one_keeps_them(tmp_pa
     assert b"very-secret" in (tmp_path / "downloads.json").read_bytes()  # the failed one's
     ledger.forget(["f" * 16])
     assert b"very-secret" not in (tmp_path / "downloads.json").read_bytes()
+
+
+def test_only_copies_named_by_their_own_sha1_are_moved(tmp_path: Path) -> None:
+    from aria2_core.session_restore import adopt_copies
+
+    folder = tmp_path / "dl"
+    folder.mkdir()
+    lookalike = folder / ("0" * 40 + ".torrent")  # hex-named, but not aria2's copy of itself
+    lookalike.write_bytes(b"the user's own")
+    session = f"{lookalike}\n gid={'1' * 16}\nhttp://h/x\tb\n gid={'2' * 16}\n"
+    assert adopt_copies(_ledger(tmp_path), session) == (session, [])
+    assert lookalike.exists()
+
+
+def test_a_copy_aria2s_session_names_is_never_deleted(tmp_path: Path) -> None:
+    session = tmp_path / "session.txt"
+    ledger = DownloadLedger(tmp_path / "downloads.json", tmp_path / "metadata", session)
+    named = ledger.keep_metadata(b"named in the session", TORRENT)
+    spare = ledger.keep_metadata(b"named nowhere", TORRENT)
+    session.write_text(f"{tmp_path / 'metadata' / named}\n gid={'9' * 16}\n")
+    ledger.record([Origin("1" * 16, TORRENT, file=spare)])
+    ledger.prune(lambda gid: False)
+    assert [p.name for p in (tmp_path / "metadata").iterdir()] == [named]
