@@ -334,11 +334,14 @@ class SettingsDialog(QDialog):
 
     def _applied(self, problems: list[str]) -> None:
         if problems:
+            # A value aria2c could not parse is most likely an extra option: show that tab.
+            bad_option = any("processing the option" in p for p in problems)
             self._fail(
                 [
                     self.tr("aria2 refused the change: {error}").format(error=aria2_refusal(p))
                     for p in problems
-                ]
+                ],
+                tab=3 if bad_option else None,
             )
             return
         self._set_busy(False)

@@ -210,6 +210,7 @@ def test_a_bad_value_in_a_restart_change_never_reaches_the_engine(
     qtbot.wait(500)  # a restart, if one began, would show now
     assert dialog.isVisible(), "the dialog stays open with the reason"
     assert "max-tries" in dialog.status.text() and "abc" in dialog.status.text()
+    assert dialog.tabs.currentIndex() == 3  # Advanced, where the extra options are
     assert c.engine.state == "ready" and c.engine.pid == pid
     assert world.store.load() == before
     assert "max-tries" not in c.engine_settings().extra_options

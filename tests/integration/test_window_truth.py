@@ -7,8 +7,10 @@ are real widgets over the controller the app uses (issue 9, items 7, 10,
 
 from __future__ import annotations
 
+import os
 import sys
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -153,6 +155,10 @@ def test_details_follow_a_download_to_completion_and_list_each_link_once(
     qtbot.waitUntil(lambda: getattr(c.download(gid), "status", "") == "complete", timeout=WAIT_MS)
     qtbot.waitUntil(lambda: _cell(window, gid, Column.PROGRESS) == "100.0%", timeout=WAIT_MS)
     qtbot.waitUntil(lambda: window.details.files.topLevelItem(0).text(2) == "100%", timeout=WAIT_MS)
+    # Everything finished: the status bar comes down to 0 too (item 10).
+    qtbot.waitUntil(lambda: "↓ 0 B/s" in window.speed_label.text(), timeout=WAIT_MS)
+    if os.environ.get("ARIA_TRAY_SHOTS"):  # a look by hand: ARIA_TRAY_SHOTS=<folder>
+        window.grab().save(str(Path(os.environ["ARIA_TRAY_SHOTS"]) / "details-complete.png"))
     world.stop(c)
 
 
