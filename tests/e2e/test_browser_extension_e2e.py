@@ -8,6 +8,7 @@ Acceptance items:
 * "Download with Aria Tray" on a link: the context menu's handler, run in
   the extension's service worker over DevTools (headless Chromium shows no
   menu a test could click), through the real host to the real app;
+* paused, or below the popup's size threshold, the browser keeps the download;
 * with the host unregistered, the browser downloads the file itself and
   the popup's history says why;
 * the cookie's value is nowhere in the app home or its log afterwards.
@@ -49,6 +50,8 @@ INDEX = """<!doctype html><title>Downloads</title>
 <a id="referrer" href="/ref/checked.bin">needs referrer</a>
 <a id="redirect" href="/go/first">redirected</a>
 <a id="fallback" href="/files/fallback.bin">fallback</a>
+<a id="paused" href="/files/paused.bin">while paused</a>
+<a id="small" href="/files/small.bin">below the size threshold</a>
 """
 
 
@@ -74,6 +77,8 @@ class Site:
             ("final/redirected.bin", 250_000),
             ("files/menu.bin", 120_000),
             ("files/fallback.bin", 100_000),
+            ("files/paused.bin", 90_000),
+            ("files/small.bin", 80_000),
         ):
             _, self.digests[Path(name).name] = make_payload(server.root, name, size)
             server.attachments.add(name)
@@ -218,6 +223,16 @@ def test_clicked_links_land_in_aria_tray_and_the_browser_falls_back_without_it(
     )
     assert outcome == {"accepted": True, "reason": ""}
     wait_until(lambda: _arrived(app_home.download_dir, "menu.bin", site.digests["menu.bin"]), 30)
+
+    # The popup's settings: paused, or below the size threshold, the browser keeps it.
+    for link_id, settings in (("paused", "{paused: true}"), ("small", "{minSizeMB: 1}")):
+        browser.worker_eval(f"chrome.storage.local.set({settings})")
+        browser.click(link_id)
+        name = f"{link_id}.bin"
+        wait_until(lambda n=name: _arrived(browser_downloads, n, site.digests[n]), 30)
+        assert browser.event_for(name) is None  # never offered to Aria Tray
+        assert not (app_home.download_dir / name).exists()
+        browser.worker_eval("chrome.storage.local.set({paused: false, minSizeMB: 0})")
 
     # Without the host registered, the browser downloads the file itself.
     unregistered = app_home.run("--unregister")
