@@ -143,13 +143,18 @@ def sweep_stopped(
 CHANGEABLE_OPTIONS = ("select-file", "max-download-limit")
 
 
-def note_at_quit(client: Aria2Client, ledger: DownloadLedger) -> None:
-    """Record every download's progress and changed options before aria2c stops.
+def note_at_quit(client: Aria2Client, ledger: DownloadLedger, history: HistoryStore) -> None:
+    """Before aria2c stops: sweep finished downloads, record progress and changed options.
 
-    After a restart aria2 reports 0 for a download until it runs, and a
-    torrent the ledger restores gets its options from the record.
+    A torrent that finished seeding goes into the history now, or aria2
+    (which force-saves torrents) would bring it back to seed again. After a
+    restart aria2 reports 0 for a download until it runs, and a torrent the
+    ledger restores gets its options from the record.
     """
-    live = fetch_lists(client).live
+    lists = fetch_lists(client)
+    ledger.note_rows(lists.live)
+    sweep_stopped(client, lists, history, ledger)
+    live = lists.live
     ledger.note_rows(live, everything=True)
     gids = [info.gid for info in live if (origin := ledger.get(info.gid)) and origin.file]
     if not gids:

@@ -198,15 +198,15 @@ class TaskControls(TaskActions):
         self.tasks.run(work, on_done=self._got_rows, on_error=self._refresh_failed)
 
     def _note_progress_at_stop(self) -> None:
-        """Queue, ahead of the engine's own stop, a last look at progress and options.
+        """Queue, ahead of the engine's own stop, a last sweep and look at progress and options.
 
         After a restart aria2 reports 0 for a download until it runs again;
         the ledger then shows this instead. Same worker, so it runs before
         the session is saved and aria2c ends.
         """
-        client, ledger = self.engine.client, self.ledger
+        client, ledger, history = self.engine.client, self.ledger, self.history
         if client is not None:
-            self.tasks.run(lambda: note_at_quit(client, ledger))
+            self.tasks.run(lambda: note_at_quit(client, ledger, history))
 
     def _got_rows(self, outcome: _Refresh) -> None:
         self._refreshing = False
