@@ -102,7 +102,9 @@ def adopt_copies(ledger: DownloadLedger, session: str) -> tuple[str, list[Path]]
     An entry qualifies only when its file is named by the SHA-1 of its own
     bytes (what ``rpc-save-upload-metadata`` wrote), so a ``.torrent`` the
     user keeps there is never touched. Each gets a ledger record (its gid,
-    options and pause state, read from its entry) so the copy is kept.
+    options and pause state, read from its entry) so the copy is kept, and
+    an entry without ``dir=`` gets the folder aria2 wrote the copy into
+    (the download's own), so it no longer follows the default folder.
     Returns the new text and the files it replaced (to delete once written).
     """
     blocks: list[list[str]] = []
@@ -133,6 +135,9 @@ def adopt_copies(ledger: DownloadLedger, session: str) -> tuple[str, list[Path]]
             log.warning("cannot keep a copy of %s: %s", path, exc)
             continue
         block[0] = str(ledger.metadata_dir / name)
+        if "dir" not in options:  # an old entry: aria2 wrote the copy into its folder
+            options["dir"] = str(path.parent)
+            block.append(f" dir={path.parent}")
         moved.append(path)
         if isinstance(gid, str) and gid and ledger.get(gid) is None:
             records.append(Origin(gid, kind, file=name, options=options, paused=paused))

@@ -138,3 +138,26 @@ def test_a_copy_aria2s_session_names_is_never_deleted(tmp_path: Path) -> None:
     ledger.record([Origin("1" * 16, TORRENT, file=spare)])
     ledger.prune(lambda gid: False)
     assert [p.name for p in (tmp_path / "metadata").iterdir()] == [named]
+
+
+def test_an_old_entry_without_a_folder_gets_the_one_aria2_wrote_its_copy_into(
+    tmp_path: Path,
+) -> None:
+    import hashlib
+
+    from aria2_core.session_restore import adopt_copies
+
+    folder = tmp_path / "chosen"
+    folder.mkdir()
+    data = b"d4:infod4:name1:xee"
+    copy = folder / (hashlib.sha1(data).hexdigest() + ".torrent")
+    copy.write_bytes(data)
+    ledger = _ledger(tmp_path)
+    text, moved = adopt_copies(ledger, f"{copy}\n gid={'1' * 16}\n pause=true\n")
+    assert moved == [copy]
+    assert (
+        text
+        == f"{tmp_path / 'metadata' / copy.name}\n gid={'1' * 16}\n pause=true\n dir={folder}\n"
+    )
+    origin = ledger.get("1" * 16)
+    assert origin is not None and origin.paused and origin.options == {"dir": str(folder)}
