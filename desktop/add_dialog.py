@@ -36,10 +36,12 @@ from PySide6.QtWidgets import (
 )
 
 from aria2_core.add_options import AddFields, build_options
+from aria2_core.duplicates import AGAIN_OPTIONS
 from aria2_core.errors import LinkError
 from aria2_core.links import Link, parse_link
 
 from .drop_handling import mime_items
+from .duplicate_links import Ask, Choice, ask_with_a_box, split_duplicates
 from .messages import field_problem, link_reason
 from .resources import icon
 
@@ -72,6 +74,7 @@ class AddDialog(QDialog):
     """Non-modal; the app keeps one and raises it when asked again."""
 
     added = Signal(int)  # links handed to the controller
+    show_requested = Signal(str)  # gid: "Show it" for a link that is already a download
 
     def __init__(
         self, controller: Controller, preferences: Preferences, parent: QWidget | None = None
@@ -84,6 +87,8 @@ class AddDialog(QDialog):
         self._preferences = preferences
         self._links: list[Link] = []
         self._bad_lines: list[str] = []
+        # Replaceable in tests: the question about links already in the list.
+        self.ask_duplicates: Ask = lambda duplicates: ask_with_a_box(self, duplicates)
         self._check_timer = QTimer(self)
         self._check_timer.setSingleShot(True)
         self._check_timer.setInterval(CHECK_DELAY_MS)
@@ -289,9 +294,22 @@ class AddDialog(QDialog):
             self.field_errors.show()
             return
         self.field_errors.hide()
-        items = [link.value for link in self._links]
+        fresh, duplicates = split_duplicates(self._links, self._controller.downloads())
+        again: list[str] = []
+        if duplicates:
+            choice = self.ask_duplicates(duplicates)
+            if choice == Choice.SHOW:
+                self.show_requested.emit(duplicates[0].existing.gid)
+            elif choice == Choice.AGAIN:
+                again = [d.link.value for d in duplicates]
+        items = [link.value for link in fresh]
         try:
-            self._controller.submit(items, source="add dialog", options=options)  # type: ignore[arg-type]
+            if items:
+                self._controller.submit(items, source="add dialog", options=options)  # type: ignore[arg-type]
+            if again:
+                self._controller.submit(
+                    again, source="add dialog", options={**options, **AGAIN_OPTIONS}
+                )
         except OSError as exc:
             self.field_errors.setText(
                 self.tr("The links could not be recorded: {error}").format(error=exc)
@@ -303,7 +321,7 @@ class AddDialog(QDialog):
         picked = self.fields().folder
         if picked != self._preferences.settings.add_folder:
             self._preferences.remember(add_folder=picked)
-        self.added.emit(len(items))
+        self.added.emit(len(items) + len(again))
         if self._bad_lines:
             self.links_edit.setPlainText("\n".join(self._bad_lines) + "\n")
             self.check_links()

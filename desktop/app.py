@@ -80,6 +80,8 @@ class PrimaryApp(QObject):
         self.tray.quit_requested.connect(lambda: self.request_quit("tray"))
         self.ui = AppUi(self.controller, self.preferences, self.tray, self._make_window, self)
         self.ui.quit_requested.connect(lambda: self.request_quit("window"))
+        self.ui.restart_requested.connect(self.request_restart)
+        self.restart_after_quit = False
         qapp.aboutToQuit.connect(self.shutdown_now)
         qapp.commitDataRequest.connect(lambda *_: self.controller.save_session())
 
@@ -135,6 +137,13 @@ class PrimaryApp(QObject):
         return {"accepted": len(items), "entry": entries[0] if entries else "", "entries": entries}
 
     # -- shutdown ---------------------------------------------------------
+    @Slot()
+    def request_restart(self) -> None:
+        """Quit as usual; :func:`run_primary` starts the app again once the lock is free."""
+        if not self._quitting:
+            self.restart_after_quit = True
+        self.request_quit("restart")
+
     @Slot()
     def request_quit(self, reason: str = "") -> None:
         """Begin the orderly, asynchronous shutdown. Safe to call any number of times."""
@@ -204,5 +213,18 @@ def run_primary(paths: AppPaths, lock: InstanceLock, items: list[str]) -> int:
     primary.shutdown_now()
     primary.release_lock()
     primary.guard.done()
+    if primary.restart_after_quit:
+        _start_again()
     log.info("exited with code %d", code)
     return code
+
+
+def _start_again() -> None:
+    """The last step of a restart: a new primary, started once our lock is released."""
+    from .integration import start_detached
+
+    try:
+        start_detached()
+        log.info("restarting: a new Aria Tray was started")
+    except (AriaTrayError, OSError) as exc:
+        log.error("could not start Aria Tray again: %s", exc)

@@ -44,6 +44,7 @@ class AppUi(QObject):
     """Opens and remembers the app's secondary windows."""
 
     quit_requested = Signal()  # the window's Quit, or closing it when there is no tray
+    restart_requested = Signal()  # Settings: a new language, shown after a restart
 
     def __init__(
         self,
@@ -63,9 +64,11 @@ class AppUi(QObject):
         self._settings_dialog: SettingsDialog | None = None
         self._drop_zone: DropZone | None = None
         self.drops = DropHandler(controller, self)
+        self.drops.show_requested.connect(self.show_download)
         tray.toggle_window.connect(self.toggle_window)
         tray.add_requested.connect(self.show_add_dialog)
         tray.settings_requested.connect(self.show_settings)
+        tray.download_requested.connect(self.show_download)
         tray.drop_zone_toggled.connect(self.set_drop_zone_visible)
         tray.speed_limit_chosen.connect(self._set_speed_limit)
         tray.clipboard_watch_toggled.connect(self.set_clipboard_watch)
@@ -101,6 +104,12 @@ class AppUi(QObject):
     def show_window(self) -> None:
         self.window.show_window()
 
+    @Slot(str)
+    def show_download(self, gid: str) -> None:
+        """Bring one download into view (a link that was already in the list)."""
+        self.window.show_window()
+        self.window.select_download(gid)
+
     def start(self, tray_available: bool = True) -> None:
         """What to show at start: the window, the drop zone.
 
@@ -134,6 +143,7 @@ class AppUi(QObject):
     def show_add_dialog(self, text: str = "") -> AddDialog:
         if self._add_dialog is None:
             self._add_dialog = AddDialog(self._controller, self._preferences)
+            self._add_dialog.show_requested.connect(self.show_download)
         dialog = self._add_dialog
         if not dialog.isVisible():
             dialog.reset(text)
@@ -148,6 +158,7 @@ class AppUi(QObject):
             if dialog is not None:
                 dialog.deleteLater()
             dialog = self._settings_dialog = SettingsDialog(self._preferences)
+            dialog.app_restart_requested.connect(self.restart_requested)
         _raise(dialog)
         return dialog
 

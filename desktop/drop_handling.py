@@ -15,13 +15,15 @@ import logging
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QMimeData, QObject, Qt
+from PySide6.QtCore import QMimeData, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QDropEvent
 
 from aria2_core.drop_payload import items_from_payload
+from aria2_core.duplicates import AGAIN_OPTIONS, Duplicate
 from aria2_core.links import parse_many
 
 from .controller import Notice
+from .duplicate_links import Ask, Choice, ask_with_a_box, split_duplicates
 from .messages import link_problem
 
 if TYPE_CHECKING:
@@ -82,10 +84,14 @@ def accept_as_copy(event: QDropEvent) -> bool:
 class DropHandler(QObject):
     """Callable as the window's ``drop_handler``: ``handler(mime) -> bool``."""
 
+    show_requested = Signal(str)  # gid: "Show it" for a link that is already a download
+
     def __init__(self, controller: Controller, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._controller = controller
         self.last_outcome = DropOutcome()  # what the last drop or paste did
+        # Replaceable in tests: the question about links already in the list.
+        self.ask_duplicates: Ask = lambda duplicates: ask_with_a_box(None, duplicates)
 
     def __call__(self, mime: QMimeData) -> bool:
         outcome = self.handle(mime)
@@ -105,12 +111,13 @@ class DropHandler(QObject):
             return outcome
         parsed = parse_many(items)
         outcome.problems = [link_problem(error) for error in parsed.errors]
-        if parsed.links:
+        fresh, duplicates = split_duplicates(parsed.links, self._controller.downloads())
+        if duplicates:  # asked once the drop is over: a modal box inside it stalls the source
+            QTimer.singleShot(0, lambda: self._resolve(duplicates, source))
+        if fresh:
             try:
-                outcome.entry = self._controller.submit(
-                    [link.value for link in parsed.links], source=source
-                )
-                outcome.added = len(parsed.links)
+                outcome.entry = self._controller.submit([link.value for link in fresh], source)
+                outcome.added = len(fresh)
             except OSError as exc:
                 self._tell(self.tr("Links not added"), str(exc))
                 return outcome
@@ -127,6 +134,19 @@ class DropHandler(QObject):
             self._tell(title, "\n".join(shown))
         log.info("%s: %d link(s) added, %d rejected", source, outcome.added, len(outcome.problems))
         return outcome
+
+    def _resolve(self, duplicates: list[Duplicate], source: str) -> None:
+        """Ask about links already in the list; show the download, or add them again."""
+        choice = self.ask_duplicates(duplicates)
+        log.info("%s: %d link(s) already in the list: %s", source, len(duplicates), choice.value)
+        if choice == Choice.SHOW:
+            self.show_requested.emit(duplicates[0].existing.gid)
+        elif choice == Choice.AGAIN:
+            items = [d.link.value for d in duplicates]
+            try:
+                self._controller.submit(items, source, options=dict(AGAIN_OPTIONS))
+            except OSError as exc:
+                self._tell(self.tr("Links not added"), str(exc))
 
     def _tell(self, title: str, text: str) -> None:
         self._controller.notice.emit(Notice(title, text, is_error=True))

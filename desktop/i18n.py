@@ -15,9 +15,9 @@ The choice comes from, in this order:
 :func:`install_translators` must run after ``QApplication`` exists and before
 any widget is built: widgets call ``tr()`` while they build their labels and
 do not re-translate on ``LanguageChange``, so a new choice applies at the
-next start. A catalog that is missing or unreadable is not an error: the UI
-silently stays English, because a half-installed translation must never stop
-the app from starting.
+next start (Settings offers to restart the app at once). A catalog that is
+missing or unreadable is not an error: the UI silently stays English,
+because a half-installed translation must never stop the app from starting.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from PySide6.QtCore import QCoreApplication, QLibraryInfo, QLocale, QTranslator
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, QLibraryInfo, QLocale, QTranslator
 
 from aria2_core.paths import AppPaths
 
@@ -40,6 +40,15 @@ SYSTEM = "system"
 SOURCE_LANGUAGE = "en"
 CATALOG = "aria_tray"  # aria_tray_<code>.qm
 QT_CATALOG = "qtbase"  # Qt's own strings: standard dialog buttons, line-edit menus
+
+# Qt's own zh_CN catalog lags Qt's sources: these file-dialog labels gained a
+# mnemonic ("&") and so lost their translation ("Look in:" is translated,
+# "&Look in:" is not). lupdate takes them into our catalog under Qt's own
+# context, and Qt's lookup, which asks every installed translator, finds them.
+QT_CATALOG_GAPS = (
+    QT_TRANSLATE_NOOP("QFileDialog", "&Look in:"),
+    QT_TRANSLATE_NOOP("QFileDialog", "Files of &type:"),
+)
 
 # What the settings dialog offers, each language named in itself.
 LANGUAGES: dict[str, str] = {SOURCE_LANGUAGE: "English", "zh_CN": "简体中文"}

@@ -31,6 +31,7 @@ import subprocess
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from aria2_core import APP_NAME, atomic_file
 from aria2_core.errors import AriaTrayError
@@ -76,6 +77,37 @@ def _gui_python() -> str:
         if windowed.is_file():
             return str(windowed)
     return str(exe)
+
+
+def start_detached() -> None:
+    """Start this Aria Tray (:func:`launch_command`) detached from the caller.
+
+    It outlives the caller: a browser's native host and its job object, or
+    the app itself restarting (a new language). Raises ``IntegrationError``
+    when the command cannot be told, ``OSError`` when it cannot start.
+    """
+    command = launch_command()
+    env = dict(os.environ)
+    if getattr(sys, "frozen", False):
+        env["PYINSTALLER_RESET_ENVIRONMENT"] = "1"  # a fresh bootloader, not our child
+    kwargs: dict[str, Any] = {
+        "env": env,
+        "stdin": subprocess.DEVNULL,
+        "stdout": subprocess.DEVNULL,
+        "stderr": subprocess.DEVNULL,
+        "close_fds": True,
+    }
+    if sys.platform == "win32":
+        flags = subprocess.DETACHED_PROCESS | subprocess.CREATE_NEW_PROCESS_GROUP
+        breakaway = 0x01000000  # CREATE_BREAKAWAY_FROM_JOB: the browser's job kills its hosts
+        try:
+            subprocess.Popen(command, creationflags=flags | breakaway, **kwargs)
+            return
+        except OSError:
+            pass  # the job does not allow breakaway; start inside it
+        subprocess.Popen(command, creationflags=flags, **kwargs)
+    else:
+        subprocess.Popen(command, start_new_session=True, **kwargs)
 
 
 def launch_command() -> list[str]:

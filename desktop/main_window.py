@@ -48,6 +48,7 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
+from shiboken6 import Shiboken
 
 from aria2_core.formatting import format_duration, format_speed
 from aria2_core.models import DownloadInfo, GlobalStat, TaskDetails
@@ -247,6 +248,20 @@ class MainWindow(QMainWindow):
         else:
             self.quit_requested.emit()  # no tray: nothing could bring the window back
 
+    def select_download(self, gid: str) -> bool:
+        """Select and scroll to ``gid``'s row, clearing a filter that hides it."""
+        source = self.model.row_of(gid)
+        if source < 0:
+            return False
+        index = self.proxy.mapFromSource(self.model.index(source, 0))
+        if not index.isValid():
+            self.search.clear()
+            self.tabs.setCurrentIndex(0)  # All
+            index = self.proxy.mapFromSource(self.model.index(source, 0))
+        self.table.selectRow(index.row())
+        self.table.scrollTo(index)
+        return True
+
     def focus_search(self) -> None:
         self.search.setFocus(Qt.FocusReason.ShortcutFocusReason)
         self.search.selectAll()
@@ -375,6 +390,8 @@ class MainWindow(QMainWindow):
         self._details_for = self._controller.download(gid)
 
         def show(details: TaskDetails | None) -> None:
+            if not Shiboken.isValid(self.table):
+                return  # the window was deleted while the answer was on its way
             current = self.selected_gids()
             if current == [gid]:
                 self.details.show_details(details)

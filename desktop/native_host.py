@@ -31,7 +31,6 @@ from __future__ import annotations
 import json
 import os
 import struct
-import subprocess
 import sys
 import time
 from dataclasses import dataclass
@@ -225,33 +224,12 @@ def forward(paths: AppPaths, downloads: list[Download], wait: float = START_WAIT
 
 def _start_app() -> None:
     """Start Aria Tray detached, so it outlives this host and the browser's job."""
-    from .integration import IntegrationError, launch_command
+    from .integration import IntegrationError, start_detached
 
     try:
-        command = launch_command()
+        start_detached()
     except IntegrationError as exc:
         raise Refusal(str(exc)) from None
-    env = dict(os.environ)
-    if getattr(sys, "frozen", False):
-        env["PYINSTALLER_RESET_ENVIRONMENT"] = "1"  # a fresh bootloader, not our child
-    kwargs: dict[str, Any] = {
-        "env": env,
-        "stdin": subprocess.DEVNULL,
-        "stdout": subprocess.DEVNULL,
-        "stderr": subprocess.DEVNULL,
-        "close_fds": True,
-    }
-    if sys.platform == "win32":
-        flags = subprocess.DETACHED_PROCESS | subprocess.CREATE_NEW_PROCESS_GROUP
-        breakaway = 0x01000000  # CREATE_BREAKAWAY_FROM_JOB: the browser's job kills its hosts
-        try:
-            subprocess.Popen(command, creationflags=flags | breakaway, **kwargs)
-            return
-        except OSError:
-            pass  # the job does not allow breakaway; start inside it
-        subprocess.Popen(command, creationflags=flags, **kwargs)
-    else:
-        subprocess.Popen(command, start_new_session=True, **kwargs)
 
 
 # -- the loop ----------------------------------------------------------------------

@@ -19,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -69,6 +69,10 @@ def _row(*widgets: QWidget, stretch: bool = False) -> QHBoxLayout:
 class SettingsDialog(QDialog):
     """Edits a copy of the settings; applies it through :class:`Preferences`."""
 
+    # A new language was applied and the user wants to see it now: the app
+    # quits in its orderly way and starts again.
+    app_restart_requested = Signal()
+
     def __init__(self, preferences: Preferences, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("settings-dialog")
@@ -80,6 +84,7 @@ class SettingsDialog(QDialog):
         self._applying = False
         # Replaceable in tests; the default asks with a message box.
         self.confirm_restart: Callable[[list[RestartReason]], bool] = self._ask_restart
+        self.confirm_app_restart: Callable[[], bool] = self._ask_app_restart
         self._check_timer = QTimer(self)
         self._check_timer.setSingleShot(True)
         self._check_timer.setInterval(CHECK_DELAY_MS)
@@ -345,7 +350,10 @@ class SettingsDialog(QDialog):
             )
             return
         self._set_busy(False)
+        language_changed = self._preferences.settings.language != self._base.language
         self.accept()
+        if language_changed and self.confirm_app_restart():
+            self.app_restart_requested.emit()
 
     def _fail(self, problems: list[str], tab: int | None = None) -> None:
         self._set_busy(False)
@@ -364,6 +372,17 @@ class SettingsDialog(QDialog):
         else:
             self.status.setStyleSheet(ERROR_STYLE)
             self.status.hide()
+
+    def _ask_app_restart(self) -> bool:
+        box = QMessageBox(self.parentWidget())
+        box.setIcon(QMessageBox.Icon.Question)
+        box.setWindowTitle(self.tr("Restart Aria Tray?"))
+        box.setText(self.tr("The new language shows after Aria Tray restarts. Restart now?"))
+        box.setInformativeText(self.tr("Downloads continue after the restart."))
+        restart = box.addButton(self.tr("Restart now"), QMessageBox.ButtonRole.AcceptRole)
+        box.addButton(self.tr("Later"), QMessageBox.ButtonRole.RejectRole)
+        box.exec()
+        return box.clickedButton() is restart
 
     def _ask_restart(self, reasons: list[RestartReason]) -> bool:
         listed = "\n".join(f"• {restart_reason(r)}" for r in reasons)

@@ -70,6 +70,7 @@ class Tray(QObject):
     toggle_window = Signal()  # left-click and "Show/Hide"; the app connects its window
     add_requested = Signal()  # "Add download…"
     settings_requested = Signal()  # "Settings…"
+    download_requested = Signal(str)  # gid to show: a clipboard link already in the list
     drop_zone_toggled = Signal(bool)  # "Drop zone" checked or not
     clipboard_watch_toggled = Signal(bool)  # "Watch clipboard" checked or not
     speed_limit_chosen = Signal(int)  # bytes/s (0 = unlimited), to apply and remember
@@ -83,6 +84,7 @@ class Tray(QObject):
         self._actions: dict[str, QAction] = {}
         self._on_message_click: Callable[[], None] | None = None
         self._clipboard = DropHandler(controller, self)
+        self._clipboard.show_requested.connect(self.download_requested)
         # Replaceable in tests: ask for a custom limit in kB/s; None = cancelled.
         self.ask_custom_limit: Callable[[int], int | None] = self._ask_custom_limit
         self._build_menu()

@@ -3,7 +3,7 @@
 <context>
     <name>AddDialog</name>
     <message numerus="yes">
-        <location filename="../../desktop/add_dialog.py" line="+237" />
+        <location filename="../../desktop/add_dialog.py" line="+242" />
         <location line="+5" />
         <source>%n link(s) ready</source>
         <translation><numerusform>%n link ready</numerusform><numerusform>%n links ready</numerusform></translation>
@@ -14,7 +14,7 @@
         <translation><numerusform>%n line with problems</numerusform><numerusform>%n lines with problems</numerusform></translation>
     </message>
     <message numerus="yes">
-        <location line="+73" />
+        <location line="+86" />
         <source>Added %n download(s). These lines were not added:</source>
         <translation><numerusform>Added %n download. These lines were not added:</numerusform><numerusform>Added %n downloads. These lines were not added:</numerusform></translation>
     </message>
@@ -22,7 +22,7 @@
 <context>
     <name>DropHandler</name>
     <message numerus="yes">
-        <location filename="../../desktop/drop_handling.py" line="+121" />
+        <location filename="../../desktop/drop_handling.py" line="+128" />
         <source>… and %n more</source>
         <translation><numerusform>… and %n more</numerusform><numerusform>… and %n more</numerusform></translation>
     </message>

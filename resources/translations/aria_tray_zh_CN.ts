@@ -4,12 +4,12 @@
 <context>
     <name>AddDialog</name>
     <message>
-        <location filename="../../desktop/add_dialog.py" line="+81"/>
+        <location filename="../../desktop/add_dialog.py" line="+84"/>
         <source>Add downloads</source>
         <translation>添加下载</translation>
     </message>
     <message>
-        <location line="+19"/>
+        <location line="+21"/>
         <source>One per line: http(s), ftp or sftp URLs, magnet links, or paths of .torrent and .metalink files. Paste a whole text and its links are picked out.</source>
         <translation>每行一个：http(s)、ftp 或 sftp 链接、磁力链接，或 .torrent、.metalink 文件的路径。粘贴整段文本时会自动提取其中的链接。</translation>
     </message>
@@ -144,7 +144,7 @@
         </translation>
     </message>
     <message numerus="yes">
-        <location line="+73"/>
+        <location line="+86"/>
         <source>Added %n download(s). These lines were not added:</source>
         <translation>
             <numerusform>已添加 %n 个下载。以下各行未添加：</numerusform>
@@ -174,7 +174,7 @@
 <context>
     <name>AppUi</name>
     <message>
-        <location filename="../../desktop/app_ui.py" line="+117"/>
+        <location filename="../../desktop/app_ui.py" line="+126"/>
         <source>No system tray was found: closing this window quits Aria Tray.</source>
         <translation>未找到系统托盘：关闭此窗口将退出 Aria Tray。</translation>
     </message>
@@ -184,7 +184,7 @@
         <translation>关闭此窗口后，Aria Tray 会继续在系统托盘中运行。</translation>
     </message>
     <message>
-        <location line="+63"/>
+        <location line="+65"/>
         <source>Links added</source>
         <translation>已添加链接</translation>
     </message>
@@ -654,7 +654,7 @@
 <context>
     <name>DropHandler</name>
     <message>
-        <location filename="../../desktop/drop_handling.py" line="+102"/>
+        <location filename="../../desktop/drop_handling.py" line="+108"/>
         <source>Nothing to add</source>
         <translation>没有可添加的内容</translation>
     </message>
@@ -664,12 +664,13 @@
         <translation>拖入的内容中没有链接、磁力链接或 .torrent/.metalink 文件。</translation>
     </message>
     <message>
-        <location line="+12"/>
+        <location line="+13"/>
+        <location line="+27"/>
         <source>Links not added</source>
         <translation>链接未添加</translation>
     </message>
     <message numerus="yes">
-        <location line="+6"/>
+        <location line="-21"/>
         <source>… and %n more</source>
         <translation>
             <numerusform>……还有 %n 项</numerusform>
@@ -727,6 +728,39 @@
     </message>
 </context>
 <context>
+    <name>DuplicateLinks</name>
+    <message>
+        <location filename="../../desktop/duplicate_links.py" line="+53"/>
+        <source>… ({count} in all)</source>
+        <translation>……（共 {count} 个）</translation>
+    </message>
+    <message>
+        <location line="+5"/>
+        <source>Already in the list</source>
+        <translation>已在列表中</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Already in the download list:</source>
+        <translation>以下链接已在下载列表中：</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Show it</source>
+        <translation>显示它</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Download again</source>
+        <translation>重新下载</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Skip</source>
+        <translation>跳过</translation>
+    </message>
+</context>
+<context>
     <name>EngineBanner</name>
     <message>
         <location filename="../../desktop/engine_banner.py" line="+43"/>
@@ -756,7 +790,7 @@ Check the options in Settings (Advanced), then try again.</source>
 <context>
     <name>MainWindow</name>
     <message>
-        <location filename="../../desktop/main_window.py" line="+82"/>
+        <location filename="../../desktop/main_window.py" line="+83"/>
         <source>Aria Tray</source>
         <translation>Aria Tray</translation>
     </message>
@@ -791,7 +825,7 @@ Check the options in Settings (Advanced), then try again.</source>
         <translation>操作</translation>
     </message>
     <message>
-        <location line="+48"/>
+        <location line="+62"/>
         <source>No links in the clipboard.</source>
         <translation>剪贴板中没有链接。</translation>
     </message>
@@ -1175,14 +1209,27 @@ Check the options in Settings (Advanced), then try again.</source>
     </message>
 </context>
 <context>
+    <name>QFileDialog</name>
+    <message>
+        <location filename="../../desktop/i18n.py" line="+49"/>
+        <source>&amp;Look in:</source>
+        <translation>查找范围(&amp;L)：</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Files of &amp;type:</source>
+        <translation>文件类型(&amp;T)：</translation>
+    </message>
+</context>
+<context>
     <name>SettingsDialog</name>
     <message>
-        <location filename="../../desktop/settings_dialog.py" line="+75"/>
+        <location filename="../../desktop/settings_dialog.py" line="+79"/>
         <source>Aria Tray Settings</source>
         <translation>Aria Tray 设置</translation>
     </message>
     <message>
-        <location line="+13"/>
+        <location line="+14"/>
         <source>Downloads</source>
         <translation>下载</translation>
     </message>
@@ -1386,7 +1433,27 @@ min-split-size=4M</translation>
         <translation>aria2 拒绝了此更改：{error}</translation>
     </message>
     <message>
-        <location line="+30"/>
+        <location line="+32"/>
+        <source>Restart Aria Tray?</source>
+        <translation>重新启动 Aria Tray？</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>The new language shows after Aria Tray restarts. Restart now?</source>
+        <translation>新的语言将在 Aria Tray 重新启动后生效。现在重新启动吗？</translation>
+    </message>
+    <message>
+        <location line="+1"/>
+        <source>Downloads continue after the restart.</source>
+        <translation>重新启动后下载会继续。</translation>
+    </message>
+    <message>
+        <location line="+2"/>
+        <source>Later</source>
+        <translation>稍后</translation>
+    </message>
+    <message>
+        <location line="+8"/>
         <source>Restart the download engine?</source>
         <translation>要重启下载引擎吗？</translation>
     </message>
@@ -1396,12 +1463,13 @@ min-split-size=4M</translation>
         <translation>这些设置在 aria2c 重启后生效。正在进行的下载会短暂停止，随后继续。</translation>
     </message>
     <message>
-        <location line="+5"/>
+        <location line="-12"/>
+        <location line="+17"/>
         <source>Restart now</source>
         <translation>立即重启</translation>
     </message>
     <message>
-        <location line="-263"/>
+        <location line="-277"/>
         <source>Download folder</source>
         <translation>下载文件夹</translation>
     </message>
@@ -1490,7 +1558,7 @@ min-split-size=4M</translation>
     </message>
     <message>
         <location line="+1"/>
-        <location line="+212"/>
+        <location line="+214"/>
         <source>Speed limit</source>
         <translation>限速</translation>
     </message>
@@ -1511,7 +1579,7 @@ min-split-size=4M</translation>
         <translation>{app}：{state}</translation>
     </message>
     <message>
-        <location line="-167"/>
+        <location line="-169"/>
         <source>Drop zone</source>
         <translation>悬浮窗</translation>
     </message>
@@ -1536,7 +1604,7 @@ min-split-size=4M</translation>
         <translation>退出</translation>
     </message>
     <message>
-        <location line="+153"/>
+        <location line="+155"/>
         <source>↓ {down} ↑ {up} · {active} active</source>
         <translation>↓ {down} ↑ {up} · {active} 个任务进行中</translation>
     </message>

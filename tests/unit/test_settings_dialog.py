@@ -93,3 +93,34 @@ def test_an_environment_aria2c_is_shown_as_the_one_in_use(
     assert d.binary.note.text() == "Set by ARIA_TRAY_ARIA2C for this run (saved setting: none)."
     assert d.folder_edit.isEnabled() and d.folder.note.isHidden()
     assert d.values().aria2c_path == ""
+
+
+def test_a_new_language_offers_to_restart_the_app(qtbot: Any, world: AppWorld) -> None:
+    """Issue 9, item 26: widgets are translated when built, so a new language needs a restart."""
+    from desktop.app_ui import AppUi
+    from desktop.main_window import MainWindow
+    from desktop.tray import Tray
+
+    controller = world.controller(start=False)
+    window = MainWindow(controller)
+    qtbot.addWidget(window)
+    ui = AppUi(controller, world.preferences(controller), Tray(controller), lambda: window)
+    world.on_close(ui.close)
+    asked: list[bool] = []
+
+    def confirm() -> bool:
+        asked.append(True)
+        return True
+
+    dialog = ui.show_settings()
+    dialog.confirm_app_restart = confirm
+    dialog.language.setCurrentIndex(dialog.language.findData("zh_CN"))
+    with qtbot.waitSignal(ui.restart_requested, timeout=10_000):
+        dialog.apply()
+    assert asked == [True] and world.store.load().language == "zh_CN"
+
+    again = ui.show_settings()  # nothing about the language changes: nobody asks
+    again.confirm_app_restart = confirm
+    again.apply()
+    qtbot.waitUntil(lambda: not again.isVisible(), timeout=10_000)
+    assert asked == [True]

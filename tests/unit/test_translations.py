@@ -259,6 +259,19 @@ def test_the_main_window_speaks_chinese(zh_app: i18n.LanguageSetup, qtbot: Any) 
         shutil.rmtree(home, ignore_errors=True)
 
 
+def test_qts_own_file_dialog_speaks_chinese(zh_app: i18n.LanguageSetup, qtbot: Any) -> None:
+    """Issue 9, item 26: Qt's non-native file dialog ("Look in:", "Files of type:")."""
+    from PySide6.QtWidgets import QFileDialog, QLabel
+
+    dialog = QFileDialog(None, "x")
+    qtbot.addWidget(dialog)
+    dialog.setOption(QFileDialog.Option.DontUseNativeDialog)
+    labels = [label.text() for label in dialog.findChildren(QLabel) if label.text()]
+    assert len(labels) >= 3
+    english = [text for text in labels if re.search("[A-Za-z]{3}", text)]
+    assert not english, f"still English in the file dialog: {english}"
+
+
 @pytest.fixture
 def controller() -> Iterator[Controller]:
     """A controller whose engine is never started (state: stopped)."""
