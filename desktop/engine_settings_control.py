@@ -99,25 +99,36 @@ class EngineSettingsControl:
             return False
         from .engine import EngineState
 
-        failed = self.engine.state == EngineState.FAILED
-        if change.needs_restart or (failed and (change.live or change.restart)):
+        engine_failed = self.engine.state == EngineState.FAILED
+        if change.needs_restart or (engine_failed and (change.live or change.restart)):
             # A failed engine is started again with the new settings (they may
             # be its fix), checked by the binary first like any restart.
             log.info("settings need an aria2c (re)start: %s", change.restart or "engine failed")
-            self._check_then_restart(new, on_done)
+
+            def restart() -> None:
+                self._use_settings(new)
+                self._restart_engine()
+
+            self._check_then(new, restart, on_done)
             return True
-        self._use_settings(new)
         if not change.live:
+            self._use_settings(new)
             _later(on_done, [])
             return False
         client = self.engine.client
         if client is None:
-            # Starting or restarting: the conf being written may predate
-            # ``new``, so send these once it is ready. Stopped or failed: the
-            # next start writes them into the conf anyway.
-            self._pending_live = {**(self._pending_live or {}), **change.live}
-            _later(on_done, [])
+            # Starting or restarting: no aria2 to ask, and the conf being
+            # written may predate ``new``; once the binary accepts the values
+            # they are sent when it is ready (and are in every later conf).
+            live_now = dict(change.live)
+
+            def keep() -> None:
+                self._use_settings(new)
+                self._pending_live = {**(self._pending_live or {}), **live_now}
+
+            self._check_then(new, keep, on_done)
             return False
+        self._use_settings(new)
         live = dict(change.live)
         log.info("changing aria2 options live: %s", sorted(live))
 
@@ -137,11 +148,13 @@ class EngineSettingsControl:
         self.tasks.run(lambda: client.change_global_option(live), on_done=done, on_error=failed)
         return False
 
-    def _check_then_restart(self, new: EngineSettings, on_done: ApplyCallback | None) -> None:
-        """Restart with ``new`` only if its aria2c accepts every value (a dry run).
+    def _check_then(
+        self, new: EngineSettings, then: Callable[[], None], on_done: ApplyCallback | None
+    ) -> None:
+        """Run ``then`` only if ``new``'s aria2c accepts every value (a dry run).
 
-        A refused value would leave no engine at all (aria2c exits 28 at
-        start), so it is reported instead, and aria2c runs on untouched.
+        A refused value would leave no engine at the next start (aria2c
+        exits 28), so it is reported instead, and nothing changes.
         """
         scratch = self._paths.engine_dir
 
@@ -156,8 +169,7 @@ class EngineSettingsControl:
                 if on_done is not None:  # aria2's own words; the UI words them for people
                     on_done([rejection.message])
                 return
-            self._use_settings(new)
-            self._restart_engine()
+            then()
             if on_done is not None:
                 on_done([])
 

@@ -225,3 +225,24 @@ def test_a_bad_value_in_a_restart_change_never_reaches_the_engine(
         dialog.apply()
     assert c.engine.pid != pid
     assert world.probe(c).get_global_option()["max-tries"] == "7"
+
+
+def test_a_bad_value_applied_while_no_aria2c_runs_is_refused_by_the_binary(
+    qtbot: Any, world: AppWorld
+) -> None:
+    """No aria2 to ask (not started yet): the binary's dry run decides, nothing is saved."""
+    c = world.controller(start=False)
+    prefs = world.preferences(c)
+    before = world.store.load()
+    bad = replace(prefs.settings, extra_options={**before.extra_options, "max-tries": "abc"})
+    problems = apply(qtbot, prefs, bad)
+    assert problems and "max-tries" in problems[0]
+    assert world.store.load() == before
+    assert "max-tries" not in c.engine_settings().extra_options
+
+    good = replace(prefs.settings, extra_options={**before.extra_options, "max-tries": "3"})
+    assert apply(qtbot, prefs, good) == []
+    assert world.store.load().extra_options["max-tries"] == "3"
+    with qtbot.waitSignal(c.engine.ready, timeout=WAIT_MS):
+        c.start()
+    assert world.probe(c).get_global_option()["max-tries"] == "3"
