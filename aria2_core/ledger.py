@@ -181,7 +181,7 @@ class DownloadLedger:
         name = hashlib.sha1(data).hexdigest() + _SUFFIX[kind]
         target = self.metadata_dir / name
         if not target.exists():
-            self.metadata_dir.mkdir(parents=True, exist_ok=True)
+            self.metadata_dir.mkdir(mode=0o700, parents=True, exist_ok=True)  # user-only
             write_atomic(target, data)
         return name
 

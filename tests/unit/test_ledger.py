@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import stat
+import sys
 from pathlib import Path
 
 from aria2_core.ledger import MAGNET, TORRENT, DownloadLedger, Origin, Progress
@@ -24,6 +26,9 @@ def test_origins_and_metadata_survive_a_reload(tmp_path: Path) -> None:
     origin = again.get("a" * 16)
     assert origin is not None and origin.options == {"dir": "/dl", "header": ["A: b"]}
     assert again.metadata_path(origin).read_bytes() == b"d4:infod4:name1:xee"
+    if sys.platform != "win32":  # private: the user's torrents are nobody else's business
+        assert stat.S_IMODE((tmp_path / "metadata").stat().st_mode) == 0o700
+        assert stat.S_IMODE(again.metadata_path(origin).stat().st_mode) == 0o600
 
 
 def test_restore_entries_name_the_private_copy_gid_folder_and_pause(tmp_path: Path) -> None:
