@@ -9,13 +9,31 @@ from __future__ import annotations
 
 import socket
 
+from .errors import AriaTrayError
+
 LOOPBACK = "127.0.0.1"
 
 
+class NoFreePortError(AriaTrayError):
+    """Every ephemeral port on the loopback interface is taken (for now)."""
+
+
 def pick_free_port(host: str = LOOPBACK) -> int:
-    """Ask the kernel for an unused port on ``host`` and return it."""
+    """Ask the kernel for an unused port on ``host`` and return it.
+
+    Raises :class:`NoFreePortError` when the ephemeral range is exhausted
+    (thousands of open connections), which the engine treats as a failure
+    worth retrying with backoff, not as a crash of aria2c.
+    """
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind((host, 0))
+        try:
+            sock.bind((host, 0))
+        except OSError as exc:
+            raise NoFreePortError(
+                f"No free TCP port on {host} for aria2c's RPC server "
+                f"({exc.strerror or exc}): this computer has too many connections open. "
+                "Close some programs, or set a fixed RPC port (ARIA_TRAY_RPC_PORT)."
+            ) from exc
         return int(sock.getsockname()[1])
 
 

@@ -18,6 +18,7 @@ from typing import Any
 
 from aria2_core import APP_NAME, __version__
 from aria2_core.errors import AriaTrayError, IpcError
+from aria2_core.home_check import HomeError, check_home
 from aria2_core.links import parse_many
 from aria2_core.paths import AppPaths
 
@@ -217,17 +218,23 @@ def main(argv: list[str] | None = None) -> int:
             parser.error("--register and --unregister take no links")
         return _integration(args.register)
     paths = AppPaths.for_home()
+    for cmd in ("quit", "show", "status"):
+        if getattr(args, cmd):
+            # Talking to a primary writes nothing: a read-only home, or one of
+            # another user's, is no reason to fail.
+            return _control(paths, cmd)
     try:
+        check_home(paths)  # another user's home or files, a folder where a file goes
         paths.ensure()
+    except HomeError as exc:
+        _err(str(exc))
+        return EXIT_ERROR
     except OSError as exc:
         _err(f"cannot create the app home {paths.home}: {exc}")
         return EXIT_ERROR
     try:
         if args.cleanup:
             return _cleanup(paths)
-        for cmd in ("quit", "show", "status"):
-            if getattr(args, cmd):
-                return _control(paths, cmd)
         cwd = os.getcwd()
         items = normalise_items(args.items, cwd)
         cmd, payload = ("open", {"items": items, "cwd": cwd}) if items else ("show", {})

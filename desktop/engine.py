@@ -29,7 +29,7 @@ from aria2_core.errors import AriaTrayError
 from aria2_core.orphans import cleanup_orphan
 from aria2_core.ownership import clear_record, record_started
 from aria2_core.paths import AppPaths
-from aria2_core.ports import LOOPBACK, pick_free_port
+from aria2_core.ports import LOOPBACK, NoFreePortError, pick_free_port
 from aria2_core.process_tree import end_all, tree_listener
 from aria2_core.rpc import Aria2Client
 
@@ -184,6 +184,9 @@ class Engine(EngineStop, QObject):
             preferred = self._settings.preferred_port if self._port_attempts == 0 else None
             port = preferred or pick_free_port()
             self._spec = build_launch(binary, self._paths, self._settings, port, os.getpid())
+        except NoFreePortError as exc:
+            self._schedule_restart(str(exc))  # ports come back as connections close
+            return
         except (AriaTrayError, OSError) as exc:
             self._fail(str(exc))
             return

@@ -7,8 +7,12 @@ program that exits 1 the way aria2c does when it cannot bind its RPC port.
 
 from __future__ import annotations
 
+import logging
+import os
 import shutil
+import signal
 import socket
+import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -183,3 +187,24 @@ def test_settings_applied_while_starting_never_give_two_aria2c(  # type: ignore[
         qtbot.wait(50)
     assert most == 1
     assert [p.pid for p in _aria2c_of(paths)] == [engine.pid]
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGSTOP")
+def test_a_hung_aria2c_is_reported_as_hung_not_as_code_9(  # type: ignore[no-untyped-def]
+    qtbot, make_engine, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Item 12 of issue 8: a stopped (hung) aria2c, killed after the grace, is told as such."""
+    caplog.set_level(logging.INFO, logger="aria_tray.engine")
+    engine = make_engine()
+    with qtbot.waitSignal(engine.ready, timeout=15_000):
+        engine.start()
+    pid = engine.pid
+    os.kill(pid, signal.SIGSTOP)
+    stopped: list[bool] = []
+    engine.stop(lambda: stopped.append(True))
+    qtbot.waitUntil(lambda: stopped == [True], timeout=20_000)
+    said = [r.getMessage() for r in caplog.records if r.name == "aria_tray.engine"]
+    ends = [m for m in said if m.startswith("aria2c ") and " in state " in m]
+    assert ends and "did not exit within 5 s" in ends[-1] and "was killed" in ends[-1], said
+    assert not any("code 9" in m for m in said), said
+    assert not psutil.pid_exists(pid) or psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
