@@ -32,7 +32,7 @@ pytestmark = [
     ),
 ]
 
-HOLD = '''
+HOLD = """
 import os, socket, sys
 held = []
 for port in (40000, 40001):
@@ -41,7 +41,7 @@ for port in (40000, 40001):
     os.set_inheritable(s.fileno(), True)
     held.append(s)
 os.execv(sys.argv[1], sys.argv[1:])
-'''
+"""
 
 
 def test_no_free_port_is_said_plainly_and_retried(app_home: AppHome, tmp_path: Path) -> None:
