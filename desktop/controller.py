@@ -181,6 +181,10 @@ class Controller(TaskControls, EngineSettingsControl):
     def save_session(self) -> None:
         self._call(lambda c: c.save_session(), self.tr("Save session"))
 
+    def save_session_now(self) -> bool:
+        """Save aria2's session before returning (the OS session is ending)."""
+        return self.engine.save_session_now()
+
     def download_dir(self) -> Path:
         return Path(self._settings.download_dir)
 

@@ -53,6 +53,11 @@ MAX_CRASHES_IN_WINDOW = 5
 EXIT_SETUP_FAILED = 1
 PROBE_READY, PROBE_WAIT, PROBE_CONFLICT = "ready", "wait", "conflict"
 EXIT_BAD_OPTION = 28
+# aria2c binds its two loopback addresses one after the other (on Windows ::1
+# first, and under load the other one can follow seconds later), so "::1 only"
+# is a conflict when aria2c says the IPv4 bind failed, or when it lasts this long.
+IPV6_ONLY_GRACE_S = 4.0
+IPV4_BIND_FAILED = "IPv4 RPC: failed to bind"
 
 
 class Engine(EngineStop, QObject):
@@ -81,6 +86,7 @@ class Engine(EngineStop, QObject):
         self._crashes: collections.deque[float] = collections.deque(maxlen=MAX_CRASHES_IN_WINDOW)
         self._output: collections.deque[str] = collections.deque(maxlen=30)
         self._ready_deadline = 0.0
+        self._ipv6_only_since: float | None = None  # first probe that saw ::1 but not 127.0.0.1
         self._probe_busy = False
         self._on_stopped: list[Callable[[], None]] = []
         self._job_handle: object | None = None  # fallback job, when the app has none
@@ -197,6 +203,7 @@ class Engine(EngineStop, QObject):
         process.errorOccurred.connect(self._on_process_error)
         self._process = process
         self._output.clear()
+        self._ipv6_only_since = None
         log.info("starting %s on 127.0.0.1:%d", binary, port)
         with children_in_job() as self._born_in_job:
             process.start()  # CreateProcess happens here, synchronously
@@ -269,6 +276,8 @@ class Engine(EngineStop, QObject):
             self._set_state(EngineState.READY)
             self.ready.emit()
         elif result == PROBE_CONFLICT:
+            if not self._ipv4_bind_failed():
+                return
             log.warning(
                 "another program holds 127.0.0.1:%s (aria2c bound only IPv6); "
                 "retrying on another port",
@@ -277,6 +286,15 @@ class Engine(EngineStop, QObject):
             self._abandon_port()
         elif isinstance(result, BaseException):
             log.debug("readiness probe: %s", result)
+
+    def _ipv4_bind_failed(self) -> bool:
+        """Whether "listening on ::1 only" means someone else holds 127.0.0.1:port."""
+        if any(IPV4_BIND_FAILED in line for line in self._output):
+            return True
+        now = time.monotonic()
+        if self._ipv6_only_since is None:
+            self._ipv6_only_since = now
+        return now - self._ipv6_only_since >= IPV6_ONLY_GRACE_S
 
     def _abandon_port(self) -> None:
         """Kill this start and retry on a fresh port; _on_finished does the retry."""

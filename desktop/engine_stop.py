@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import sys
+import time
 from collections.abc import Callable
 from enum import StrEnum
 from typing import TYPE_CHECKING
@@ -31,6 +32,9 @@ if TYPE_CHECKING:
 log = logging.getLogger("aria_tray.engine")
 
 STOP_GRACE_MS = 5_000
+# stop_now runs inside Windows' WM_ENDSESSION (via aboutToQuit), which gets about 5 s
+# before the session ends regardless; save + shutdown + wait + kill must fit well inside.
+STOP_NOW_BUDGET_S = 3.0
 
 
 class EngineState(StrEnum):
@@ -149,8 +153,28 @@ class EngineStop:
             except Exception:  # one failing caller must not stop the others
                 log.exception("engine stop callback failed")
 
+    def save_session_now(self, timeout: float = 1.0) -> bool:
+        """Blocking, bounded ``aria2.saveSession``, for when the session is ending.
+
+        Windows asks (WM_QUERYENDSESSION, Qt's ``commitDataRequest``) and may
+        end the process soon after: the worker queue could be too late.
+        Uses its own RPC client: the worker's may be mid-call.
+        """
+        spec = self._spec
+        if spec is None or self._state != EngineState.READY:
+            return False
+        client = Aria2Client(spec.port, spec.secret, timeout=timeout)
+        try:
+            client.save_session()
+            return True
+        except AriaTrayError as exc:
+            log.warning("saving the session at session end failed: %s", exc)
+            return False
+        finally:
+            client.close()
+
     def stop_now(self, save: bool = True) -> None:
-        """Blocking, bounded stop for the last moment (``aboutToQuit``, session end).
+        """Blocking stop within ``STOP_NOW_BUDGET_S``, for the last moment (``aboutToQuit``).
 
         Used only when the event loop is already going away, so the async
         path above cannot finish. Uses its own RPC client: the worker's may
@@ -164,11 +188,12 @@ class EngineStop:
                 self._set_state(EngineState.STOPPING)
                 self._finish_stop()
             return
+        deadline = time.monotonic() + (STOP_NOW_BUDGET_S if save else 1.5)
         self._set_state(EngineState.STOPPING)
         self._probe_timer.stop()
         self._restart_timer.stop()
         if spec is not None and save:
-            client = Aria2Client(spec.port, spec.secret, timeout=1.0)
+            client = Aria2Client(spec.port, spec.secret, timeout=0.8)
             try:
                 client.save_session()
                 if sys.platform == "win32":
@@ -182,10 +207,12 @@ class EngineStop:
             process.terminate()
             if spec is not None:
                 wake_event_loop(spec.port)
-        if not process.waitForFinished(3000 if save else 1000):
+        # Keep 1 s of the budget for the kill, its wait and the leftovers.
+        if not process.waitForFinished(max(int((deadline - time.monotonic() - 1.0) * 1000), 1)):
             self._kill_reason = "did not exit in time at shutdown and was killed"
             self._kill_tree()
-            process.waitForFinished(1000)
-        end_all(self._tree.leftovers(), 1.0)  # the finished handler's reaping may not run now
+            process.waitForFinished(500)
+        # the finished handler's reaping may not run now
+        end_all(self._tree.leftovers(), max(deadline - time.monotonic(), 0.2))
         if self._state == EngineState.STOPPING:
             self._finish_stop()
