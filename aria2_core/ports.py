@@ -71,3 +71,16 @@ def listening_addresses(pid: int, port: int) -> set[str]:
 def pid_listens_on(pid: int, port: int, host: str = LOOPBACK) -> bool:
     """True when process ``pid`` itself holds a listening socket on ``host:port``."""
     return host in listening_addresses(pid, port)
+
+
+def accepts_connections(port: int, host: str = LOOPBACK, timeout: float = 0.5) -> bool:
+    """True when something accepts TCP connections on ``host:port`` right now.
+
+    Costs one connect: far cheaper than reading the system's socket table,
+    which on a busy host (or under Wine) can take a hundred milliseconds.
+    """
+    try:
+        with socket.create_connection((host, port), timeout=timeout):
+            return True
+    except OSError:
+        return False

@@ -29,7 +29,7 @@ from aria2_core.errors import AriaTrayError
 from aria2_core.orphans import cleanup_orphan
 from aria2_core.ownership import clear_record, record_started
 from aria2_core.paths import AppPaths
-from aria2_core.ports import LOOPBACK, NoFreePortError, pick_free_port
+from aria2_core.ports import LOOPBACK, NoFreePortError, accepts_connections, pick_free_port
 from aria2_core.process_tree import end_all, tree_listener
 from aria2_core.rpc import Aria2Client
 
@@ -243,6 +243,11 @@ class Engine(EngineStop, QObject):
         self._probe_busy = True
 
         def probe() -> tuple[str, int | None]:
+            # Nothing on 127.0.0.1:port yet: aria2c is still binding. Only then is the
+            # socket table worth reading (slow on a busy host, and under Wine it holds
+            # the GIL long enough to starve the GUI thread at a 40 ms pace).
+            if not accepts_connections(port):
+                return PROBE_WAIT, None
             listener, addresses = tree_listener(pid, port)
             if addresses and LOOPBACK not in addresses:
                 # The IPv4 rows are read before the IPv6 ones, so aria2c binding both in

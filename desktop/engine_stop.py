@@ -188,7 +188,7 @@ class EngineStop:
                 self._set_state(EngineState.STOPPING)
                 self._finish_stop()
             return
-        deadline = time.monotonic() + (STOP_NOW_BUDGET_S if save else 1.5)
+        deadline = time.monotonic() + (STOP_NOW_BUDGET_S if save else 2.0)
         self._set_state(EngineState.STOPPING)
         self._probe_timer.stop()
         self._restart_timer.stop()

@@ -205,7 +205,10 @@ class AppHome:
         import json
 
         def ready() -> dict[str, Any] | None:
-            result = self.run("--status", timeout=10)
+            try:
+                result = self.run("--status", timeout=10)
+            except subprocess.TimeoutExpired:
+                return None  # a primary busy starting (a loaded host): ask again
             if result.returncode != 0:
                 return None
             status = json.loads(result.stdout)
