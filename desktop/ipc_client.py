@@ -132,6 +132,9 @@ def _exchange_unix(server_name: str, frame: bytes, deadline: float, timeout: flo
         return bytes(buffer[: buffer.index(b"\n") + 1])
 
 
+WAIT_SLICE_MS = 50
+
+
 def _exchange_qt(server_name: str, frame: bytes, deadline: float, timeout: float) -> bytes:
     """The same exchange over a Windows named pipe, with ``QLocalSocket``.
 
@@ -143,6 +146,13 @@ def _exchange_qt(server_name: str, frame: bytes, deadline: float, timeout: float
 
     def ms_left() -> int:
         return max(int(_remaining(deadline) * 1000), 1)
+
+    def slice_ms() -> int:
+        # Short waits, repeated until the deadline: a waitFor* that returns false has not
+        # always timed out or failed (Qt sets no error then), and under Wine a thread's
+        # waitFor* sees pipe I/O complete only when it times out, so one long wait would
+        # stall the exchange for all of it. On Windows each returns as soon as I/O is done.
+        return min(ms_left(), WAIT_SLICE_MS)
 
     sock = QLocalSocket()
     try:
@@ -162,12 +172,12 @@ def _exchange_qt(server_name: str, frame: bytes, deadline: float, timeout: float
                 f"The pipe {server_name} is served by a process of another user; "
                 "not sending anything to it"
             )
+        connected = QLocalSocket.LocalSocketState.ConnectedState
         sock.write(frame)
-        while sock.bytesToWrite() > 0:
-            if not sock.waitForBytesWritten(ms_left()):
-                if sock.error() == QLocalSocket.LocalSocketError.SocketTimeoutError:
-                    raise _timed_out(server_name, timeout)
-                break  # refused and closed early: look for its reply below
+        # Closed early (a refused request) ends this loop: its reply is read below.
+        while sock.bytesToWrite() > 0 and sock.state() == connected:
+            if not sock.waitForBytesWritten(slice_ms()) and time.monotonic() >= deadline:
+                raise _timed_out(server_name, timeout)
         buffer = bytearray()
         while b"\n" not in buffer:
             if len(buffer) > MAX_FRAME_BYTES:
@@ -175,13 +185,11 @@ def _exchange_qt(server_name: str, frame: bytes, deadline: float, timeout: float
             if sock.bytesAvailable() > 0:
                 buffer += bytes(sock.readAll().data())
                 continue
-            if sock.state() != QLocalSocket.LocalSocketState.ConnectedState:
-                break
-            if not sock.waitForReadyRead(ms_left()):
-                if sock.error() == QLocalSocket.LocalSocketError.SocketTimeoutError:
-                    raise _timed_out(server_name, timeout)
+            if sock.state() != connected:
                 buffer += bytes(sock.readAll().data())  # whatever came with the close
                 break
+            if not sock.waitForReadyRead(slice_ms()) and time.monotonic() >= deadline:
+                raise _timed_out(server_name, timeout)
         if b"\n" not in buffer:
             if buffer:
                 raise IpcError(f"Aria Tray on {server_name} sent a truncated reply")

@@ -367,7 +367,7 @@ class IpcServer(QObject):
         self._respond(conn, encode_reply(request_id, error=reason))
 
     def _respond(self, conn: _Connection, frame: bytes) -> None:
-        """Queue the reply and close once Qt has written it.
+        """Queue the reply and close once Qt has written it (POSIX) or the client has read it.
 
         ``disconnectFromServer()`` waits for pending bytes before closing; the
         re-armed timer aborts a client that never reads them.
@@ -378,6 +378,11 @@ class IpcServer(QObject):
         conn.timer.start(self._idle_timeout_ms)
         conn.socket.write(frame)
         conn.socket.flush()
+        if sys.platform == "win32":
+            # Qt closes a server-side pipe with DisconnectNamedPipe, which throws away
+            # whatever the client has not read yet: the reply would be lost. The client
+            # closes once it has the reply line; the timer ends one that never does.
+            return
         conn.socket.disconnectFromServer()
 
     def _on_timeout(self, conn: _Connection) -> None:
