@@ -29,6 +29,7 @@ from aria2_core.config import EngineSettings, build_launch, conf_path_argument
 from aria2_core.ownership import OwnershipRecord, read_record, write_record
 from aria2_core.paths import AppPaths
 from support.app_process import AppHome, wait_until
+from support.other_user import NOBODY, chown_tree, needs_root, run_as_nobody
 
 pytestmark = pytest.mark.e2e
 
@@ -197,3 +198,23 @@ def test_a_copy_of_the_home_never_stops_the_originals_aria2c(
     assert aria2c_pids(app_home) == {status["aria2c_pid"]}
     assert app_home.wait_ready()["aria2c_pid"] == status["aria2c_pid"]
     assert primary.poll() is None
+
+
+@needs_root
+def test_cleanup_by_a_user_never_touches_another_users_aria2c(
+    app_home: AppHome, planted: Planted
+) -> None:
+    """Item 8 of issue 8: the record names root's aria2c; nobody's --cleanup leaves it alone.
+
+    Before, the process passed every check (same conf path, pid, create time)
+    and the stop ended in a raw AccessDenied traceback.
+    """
+    planted.decoy.stop()
+    chown_tree(app_home.home, NOBODY)
+
+    result = run_as_nobody(app_home, "--cleanup")
+
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr
+    assert planted.orphan.alive()  # root's, so not ours to stop
+    assert "not ours" in result.stdout

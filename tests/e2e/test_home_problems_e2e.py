@@ -4,17 +4,13 @@ Item 12 of issue 8: a run as root on the user's HOME left root-owned files
 that broke the user's next runs; a folder where a file belongs; ``--status``
 and ``--quit`` against a read-only home.
 
-"Another user" is ``nobody`` (uid 65534, on every Linux), entered with
-``setpriv``. It keeps one capability, CAP_DAC_READ_SEARCH, only so it can
-reach the Python of this checkout (which may live under a 0700 /root); it
-can read anything but write only what it owns, which is what matters here.
+"Another user" is ``nobody`` (``support.other_user``).
 """
 
 from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -23,49 +19,17 @@ from e2e_support import counts, start_primary
 
 from aria2_core.paths import AppPaths
 from support.app_process import AppHome, launch_command
-
-NOBODY = 65534
-
-pytestmark = [pytest.mark.e2e, pytest.mark.skipif(os.name != "posix", reason="POSIX users")]
-as_root = pytest.mark.skipif(
-    os.name != "posix" or os.geteuid() != 0 or shutil.which("setpriv") is None,
-    reason="needs root and setpriv to act as another user",
+from support.other_user import (
+    NOBODY,
+    chown_tree,
+    launch_as_nobody,
+    needs_root,
+    run_as_nobody,
+    uids_below,
 )
 
-
-def _chown_tree(root: Path, uid: int) -> None:
-    for folder, dirs, files in os.walk(root):
-        os.chown(folder, uid, uid)
-        for name in dirs + files:
-            os.lchown(os.path.join(folder, name), uid, uid)
-
-
-AS_NOBODY = [
-    "setpriv",
-    f"--reuid={NOBODY}",
-    f"--regid={NOBODY}",
-    "--clear-groups",
-    "--inh-caps=+dac_read_search",
-    "--ambient-caps=+dac_read_search",
-]
-
-
-def _as_nobody(home: AppHome, *args: str, timeout: float = 30) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [*AS_NOBODY, *launch_command(), *args],
-        env={**home.env(), "HOME": str(home.home)},
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-    )
-
-
-def _uids_below(root: Path) -> set[int]:
-    uids = {root.stat().st_uid}
-    for folder, dirs, files in os.walk(root):
-        for name in dirs + files:
-            uids.add(os.lstat(os.path.join(folder, name)).st_uid)
-    return uids
+pytestmark = [pytest.mark.e2e, pytest.mark.skipif(os.name != "posix", reason="POSIX users")]
+as_root = needs_root
 
 
 @as_root
@@ -73,7 +37,7 @@ def _uids_below(root: Path) -> set[int]:
 def test_root_refuses_another_users_home_and_writes_nothing(
     app_home: AppHome, args: tuple[str, ...]
 ) -> None:
-    _chown_tree(app_home.home, NOBODY)
+    chown_tree(app_home.home, NOBODY)
     proc = app_home.launch(*args)
     try:
         code = proc.wait(30)
@@ -83,7 +47,7 @@ def test_root_refuses_another_users_home_and_writes_nothing(
     assert code == 1
     assert "running as root" in stderr and "nobody" in stderr, stderr
     assert "Traceback" not in stderr
-    assert _uids_below(app_home.home) == {NOBODY}  # not one root-owned file
+    assert uids_below(app_home.home) == {NOBODY}  # not one root-owned file
 
 
 @as_root
@@ -94,11 +58,11 @@ def test_users_run_names_what_root_left_and_works_after_the_fix(app_home: AppHom
     for path in (paths.journal_file, paths.session_file, paths.lock_file):
         path.write_text("root was here\n")
         path.chmod(0o600)
-    _chown_tree(app_home.home, NOBODY)
+    chown_tree(app_home.home, NOBODY)
     for path in (paths.journal_file, paths.session_file, paths.lock_file):
         os.chown(path, 0, 0)
 
-    result = _as_nobody(app_home, "http://127.0.0.1:9/b.bin")
+    result = run_as_nobody(app_home, "http://127.0.0.1:9/b.bin")
 
     assert result.returncode == 1, result.stdout + result.stderr
     assert "Traceback" not in result.stderr
@@ -109,28 +73,17 @@ def test_users_run_names_what_root_left_and_works_after_the_fix(app_home: AppHom
     # The fix the message gives: then the user's next run works.
     for path in (paths.journal_file, paths.session_file, paths.lock_file):
         path.unlink()  # stand-ins above, not real state
-    _chown_tree(app_home.home, NOBODY)
-    started = _start_as_nobody(app_home)
+    chown_tree(app_home.home, NOBODY)
+    started = launch_as_nobody(app_home)
+    app_home.wait_ready(30)
     try:
-        status = json.loads(_as_nobody(app_home, "--status").stdout)
+        status = json.loads(run_as_nobody(app_home, "--status").stdout)
         assert status["engine_state"] == "ready", app_home.log_text()
         assert counts(app_home) == (1, 1)
     finally:
-        assert _as_nobody(app_home, "--quit").returncode == 0
+        assert run_as_nobody(app_home, "--quit").returncode == 0
         started.wait(15)
-    assert _uids_below(app_home.home) == {NOBODY}
-
-
-def _start_as_nobody(home: AppHome) -> subprocess.Popen[bytes]:
-    proc = subprocess.Popen(
-        [*AS_NOBODY, *launch_command()],
-        env={**home.env(), "HOME": str(home.home)},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    home.launched.append(proc)
-    home.wait_ready(30)
-    return proc
+    assert uids_below(app_home.home) == {NOBODY}
 
 
 @pytest.mark.parametrize(
