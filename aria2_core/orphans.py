@@ -51,14 +51,16 @@ def _same_path(a: str | Path, b: str | Path) -> bool:
 def runs_as_current_user(proc: psutil.Process) -> bool:
     """True when ``proc`` runs as us: the effective uid on POSIX, the account on Windows.
 
-    On Windows an unreadable account (another user's process, or Wine, which
-    lacks the call) counts as not ours.
+    On Windows an account we cannot read (another user's process while we
+    are not an administrator, or Wine, which lacks the call) does not decide:
+    the conf path, inside this user's own app home, already does, and a
+    process we may not end refuses with AccessDenied, which is handled.
     """
     if sys.platform == "win32":
         try:
             return bool(proc.username() == psutil.Process().username())
-        except psutil.Error:
-            return False
+        except (psutil.Error, OSError):
+            return True
     return bool(proc.uids().effective == os.geteuid())
 
 
