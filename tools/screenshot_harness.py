@@ -8,8 +8,11 @@ with the scene's links). :class:`Stage` then
 * drives the scene: each download runs fast up to its target fraction, then
   the server slows that file to its set speed (or the app pauses it), so
   rows show believable progress, speeds and ETAs;
-* answers the driver's one-line commands on stdin (``window``, ``add-dialog``,
-  ``drop-zone``, ``tray-action <name>``, ``engine-failed``, ``hide``, ``quit``)
+* first says ``@@ first-run <X window id>``: the app starts with no links
+  on a fresh home, and a first run shows its window with the empty list;
+* answers the driver's one-line commands on stdin (``scene`` adds the
+  downloads, ``window``, ``add-dialog``, ``drop-zone``, ``tray-action <name>``,
+  ``engine-failed``, ``hide``, ``quit``)
   by showing that piece and replying
   ``@@ ok <X window id>``, or ``@@ skip <why>`` when this build has no such
   piece (yet).
@@ -74,12 +77,14 @@ def visible_windows() -> list[QWidget]:
 class Stage(QObject):
     """Sets the scene (speeds, a pause) and shows what the driver asks for."""
 
-    def __init__(self, primary: Any, server: Any) -> None:
+    def __init__(self, primary: Any, server: Any, links: list[str]) -> None:
         super().__init__(primary)
         self.primary = primary
         self.server = server
+        self.links = links
         self.controller = primary.controller
         self.window = primary.ui.window
+        primary.ui.notifier.enabled = False  # no balloons over the pictures
         self._plan = {item.name: item for item in SCENE}
         self._settled: set[str] = set()
         self._ready_sent = False
@@ -87,8 +92,19 @@ class Stage(QObject):
         self._notifier = QSocketNotifier(0, QSocketNotifier.Type.Read, self)
         self._notifier.activated.connect(self._on_stdin)
         self.controller.downloads_refreshed.connect(self._on_rows)
-        # The list refreshes every second only while the window is seen.
-        QTimer.singleShot(0, self.window.show_window)
+        self._first_run_deadline = time.monotonic() + 60
+        QTimer.singleShot(100, self._look_for_first_run)
+
+    def _look_for_first_run(self) -> None:
+        """The first run's window, once it shows and the engine is ready."""
+        engine_ready = self.controller.engine.client is not None
+        if self.window.isVisible() and engine_ready:
+            self.window.resize(*WINDOW_SIZE)
+            QTimer.singleShot(1500, lambda: say(f"first-run {int(self.window.winId())}"))
+        elif time.monotonic() > self._first_run_deadline:
+            say("skip the first run showed no window")
+        else:
+            QTimer.singleShot(100, self._look_for_first_run)
 
     # -- the scene ------------------------------------------------------------
     def _on_rows(self, rows: list[Any]) -> None:
@@ -96,6 +112,10 @@ class Stage(QObject):
         for name, item in self._plan.items():
             row = by_name.get(name)
             if row is None or name in self._settled:
+                continue
+            if item.torrent:  # done when it has all its data and seeds
+                if getattr(row, "is_seeding", False):
+                    self._settled.add(name)
                 continue
             if item.missing or item.target >= 1.0:
                 if row.status in ("complete", "error", "removed"):
@@ -130,7 +150,10 @@ class Stage(QObject):
                 say(f"error {type(exc).__name__}: {exc}")
 
     def _command(self, command: str) -> None:
-        if command == "window":
+        if command == "scene":
+            self.window.show_window()  # the list refreshes every second while it is seen
+            self.controller.submit(self.links, source="screenshots")
+        elif command == "window":
             self._show_window()
         elif command == "add-dialog":
             self._open_new_window(self._add_action(), "the add dialog", self._fill_add)
@@ -257,21 +280,30 @@ def main(www: Path) -> int:
     """Serve the scene and run the real app (``desktop.cli.main``) with a Stage on it."""
     from desktop import app as app_module
     from desktop import cli
+    from support.fixture_files import write_webseed_torrent
     from support.http_server import FileServer
 
     # Fast until a download reaches its target (a few seconds), then its own
     # rate; the Stage sees each target coming (the list refreshes every second).
     server = FileServer(www, throttle=4 * MIB).start()
+    torrents = www.parent / "torrents"
+    torrents.mkdir(exist_ok=True)
+    links = [
+        str(write_webseed_torrent(torrents, www / item.name, server.url(""), private=True))
+        if item.torrent
+        else server.url(item.name)
+        for item in SCENE
+    ]
     base = app_module.PrimaryApp
 
     class StagedPrimary(base):  # type: ignore[misc, valid-type]
         def __init__(self, *args: Any, **kwargs: Any) -> None:
             super().__init__(*args, **kwargs)
-            self.screenshot_stage = Stage(self, server)
+            self.screenshot_stage = Stage(self, server, links)
 
     app_module.PrimaryApp = StagedPrimary  # run_primary looks the name up at call time
     try:
-        return cli.main([server.url(item.name) for item in SCENE])
+        return cli.main([])  # a first start, as a new user's: the links come with "scene"
     finally:
         server.stop()
 

@@ -8,16 +8,20 @@ What it does:
    (``tools/screenshot_harness.py``: a temporary ``ARIA_TRAY_HOME``,
    ``ARIA_TRAY_LANG=<lang>``) with real aria2c downloads from a local HTTP
    server (``tests/support/http_server.py``): three running at set speeds,
-   one paused, one finished and one failed, so every kind of row shows;
-3. photographs, with ImageMagick's ``import``: the main window, the tray
-   menu (opened by right-clicking the icon in trayer with ``xdotool``, as a
-   user would), the add dialog, the drop zone, and last the window's banner
-   for a failed download engine (aria2c made to refuse an option).
+   one paused, one finished, one failed and a web-seeded torrent that
+   finishes and seeds, so every kind of row shows;
+3. photographs, with ImageMagick's ``import``: first the window a first run
+   shows by itself (an empty list that says what to do), then, with the
+   downloads in, the main window, the tray menu (opened by right-clicking
+   the icon in trayer with ``xdotool``, as a user would), the add dialog,
+   the drop zone, and last the window's banner for a failed download engine
+   (aria2c made to refuse an option).
 
-The harness takes one-line commands on stdin (``window``, ``add-dialog``,
-``drop-zone``, ``engine-failed``, ``hide``, ``quit``), shows that piece and answers with its X
-window id; nothing in the app itself knows about screenshots. A piece this
-build does not have (yet) is skipped with a message and its old PNG stays,
+The harness takes one-line commands on stdin (``scene``, ``window``,
+``add-dialog``, ``drop-zone``, ``engine-failed``, ``hide``, ``quit``), shows that
+piece and answers with its X window id; nothing in the app itself knows
+about screenshots. A piece this build does not have (yet) is skipped with a
+message and its old PNG stays,
 so the script can simply be run again later.
 
 Every process it starts (Xvfb, trayer, the harness and so the app, its
@@ -64,6 +68,7 @@ class Item:
     limit: int = 0  # bytes/s once the target is reached
     pause: bool = False
     missing: bool = False  # not on the server: a 404, a failed row
+    torrent: bool = False  # added as a web-seeded .torrent: it finishes, then seeds
 
 
 SCENE = (
@@ -72,6 +77,7 @@ SCENE = (
     Item("LibreOffice_24.8.2_Linux_x86-64_deb.tar.gz", 214 * MIB, 0.21, 4_150_000),
     Item("archlinux-2024.10.01-x86_64.iso", 1_187 * MIB, 0.17, pause=True),
     Item("aria2-1.37.0.tar.xz", 1_597_440),
+    Item("sintel-2010-720p.mkv", 14 * MIB, torrent=True),
     Item("holiday-photos-2023.zip", 0, missing=True),
 )
 
@@ -199,11 +205,8 @@ def shoot_language(lang: str, xserver: Any, www: Path, out: Path, work: Path) ->
     skipped: list[str] = []
     harness = HarnessProcess(env, www, work / f"harness-{lang}.log")
     try:
-        _, detail = harness.reply(timeout=120)  # "ready": every row is where we want it
-        print(f"[{lang}] scene ready: {detail}")
 
-        def grab(command: str, name: str) -> None:
-            word, detail = harness.ask(command)
+        def shoot(name: str, word: str, detail: str) -> None:
             if word == "skip":
                 skipped.append(f"{name}-{lang}.png: {detail}")
                 print(f"[{lang}] skipped {name}: {detail}")
@@ -212,6 +215,13 @@ def shoot_language(lang: str, xserver: Any, www: Path, out: Path, work: Path) ->
             xserver.run("import", "-window", detail, "-strip", str(path))
             print(f"[{lang}] {_shown(path)}")
 
+        def grab(command: str, name: str) -> None:
+            shoot(name, *harness.ask(command))
+
+        # The very first start shows the window by itself, with an empty list.
+        shoot("first-run", *harness.reply(timeout=120))
+        _, detail = harness.ask("scene", timeout=240)  # "ready": every row where we want it
+        print(f"[{lang}] scene ready: {detail}")
         grab("window", "window")
         harness.ask("hide")
         grab("add-dialog", "add-dialog")
@@ -269,7 +279,7 @@ def build_scene(www: Path) -> None:
         if item.missing:
             continue
         with (www / item.name).open("wb") as f:
-            if item.target < 1.0:
+            if item.target < 1.0 and not item.torrent:
                 f.truncate(item.size)
             else:
                 f.write(os.urandom(item.size))

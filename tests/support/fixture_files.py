@@ -49,10 +49,13 @@ def _piece_hashes(data: bytes, piece_length: int) -> bytes:
     )
 
 
-def write_webseed_torrent(folder: Path, payload: Path, base_url: str) -> Path:
+def write_webseed_torrent(
+    folder: Path, payload: Path, base_url: str, private: bool = False
+) -> Path:
     """A single-file torrent whose only source is an HTTP web seed (BEP 19).
 
     It lets a test download a *torrent* with no tracker and no peers.
+    ``private`` (BEP 27) keeps it off DHT and peer exchange as well.
     """
     piece_length = 16 * 1024
     data = payload.read_bytes()
@@ -63,6 +66,7 @@ def write_webseed_torrent(folder: Path, payload: Path, base_url: str) -> Path:
             "length": len(data),
             "piece length": piece_length,
             "pieces": pieces,
+            **({"private": 1} if private else {}),
         },
         "url-list": [base_url],
     }
