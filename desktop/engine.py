@@ -148,6 +148,10 @@ class Engine(EngineStop, QObject):
             return
         self._error = ""
         self._port_attempts = 0
+        # A crash restart still pending is superseded: its launch could
+        # otherwise race the orphan check below, which would take the fresh
+        # aria2c it records for an orphan.
+        self._restart_timer.stop()
         self._set_state(EngineState.STARTING)
         self._generation += 1
         generation = self._generation
