@@ -215,4 +215,8 @@ def duration_units() -> DurationUnits:
 
 
 def _shorten(text: str, limit: int = 90) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    """Cut the middle of a long item, not its end: the end names the file or the link."""
+    if len(text) <= limit:
+        return text
+    head = limit // 3
+    return text[:head] + "…" + text[len(text) - (limit - head - 1) :]
