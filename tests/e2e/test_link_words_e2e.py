@@ -5,8 +5,6 @@ Real launches of main.py against a real primary and its aria2c.
 
 from __future__ import annotations
 
-import os
-
 import pytest
 from e2e_support import find_task, start_primary
 
@@ -74,9 +72,10 @@ def test_status_of_a_failed_engine_shows_no_last_speeds(
 ) -> None:
     """Issue 9, item 7: aria2c crashes until the app gives up; --status has no stale numbers."""
     import json
-    import signal
 
     from e2e_support import aria2c_pids
+
+    from support.programs import kill_hard
 
     http_server.throttle = 64 * 1024
     payload = payload_factory("slow.bin", 8 * 1024 * 1024)
@@ -91,7 +90,7 @@ def test_status_of_a_failed_engine_shows_no_last_speeds(
             break
         pids = wait_until(lambda: aria2c_pids(app_home) or None, 20)
         for pid in pids:
-            os.kill(pid, signal.SIGKILL)
+            kill_hard(pid)
         wait_until(lambda p=pids: not (aria2c_pids(app_home) & p), 10)
     final = wait_until(lambda: (s := status())["engine_state"] == "failed" and s, 30)
 

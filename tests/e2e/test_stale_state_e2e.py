@@ -121,11 +121,12 @@ CASES: dict[str, Callable[[AppHome], AbstractContextManager[None]]] = {
     "empty-lock": empty_lock,
     "garbage-lock": garbage_lock,
     "lock-naming-live-pid": lock_naming_live_pid,
-    "socket-path-is-a-file": socket_path_is_a_file,
-    "dead-unix-socket": dead_unix_socket,
     "busy-rpc-port": busy_rpc_port_ipv4,
     "busy-rpc-port-ipv4-and-ipv6": busy_rpc_port_both_families,
 }
+if os.name == "posix":  # a Windows pipe leaves no file behind: nothing stale to trip on
+    CASES["socket-path-is-a-file"] = socket_path_is_a_file
+    CASES["dead-unix-socket"] = dead_unix_socket
 
 
 @pytest.mark.parametrize("case", list(CASES))

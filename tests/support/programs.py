@@ -46,9 +46,6 @@ def kill_hard(pid: int) -> None:
     psutil.Process(pid).kill()
 
 
-def killed_exit_status(returncode: int) -> bool:
-    """Whether a child's exit status says it was ended by :func:`kill_hard`.
-
-    ``-9`` on POSIX; on Windows ``TerminateProcess`` sets the exit code psutil passes (1).
-    """
-    return returncode == (1 if WINDOWS else -9)
+#: The exit status :func:`kill_hard` leaves: -SIGKILL on POSIX; on Windows the code psutil
+#: hands ``TerminateProcess`` (SIGTERM's number, 15).
+KILLED_STATUS = 15 if WINDOWS else -9

@@ -10,7 +10,7 @@
 #   wrun PROG ARGS... any Windows program, run in P:\
 #   wine_down         stop every Wine process of this prefix, and the Xvfb wine_up started
 # Linux environment variables do not reach Windows processes, except ARIA_TRAY_*, QT_*,
-# PYTEST_* and PYTHON*: a Windows process sees the environment real Windows gives it.
+# PYTEST_*, PYTHON* and WINEPATH: a Windows process sees the environment real Windows gives it.
 
 _wine_here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 export WINE_PROJECT=${WINE_PROJECT:-$(cd "$_wine_here/../.." && pwd)}
@@ -31,7 +31,7 @@ unset _wine_here
 _wenv() {
   local pass=() name
   while IFS= read -r name; do pass+=("$name=${!name}"); done < <(
-    compgen -e | grep -E '^(ARIA_TRAY_|QT_|PYTEST_|PYTHON)' | grep -v '^ARIA_TRAY_WINE_' || true)
+    compgen -e | grep -E '^(ARIA_TRAY_|QT_|PYTEST_|PYTHON|WINEPATH$)' | grep -v '^ARIA_TRAY_WINE_' || true)
   env -i PATH=/usr/local/bin:/usr/bin:/bin LANG=C.UTF-8 DISPLAY="${DISPLAY:-}" \
     HOME="$WINE_STATE/home" WINEPREFIX="$WINEPREFIX" WINEDEBUG="$WINEDEBUG" \
     WINEDLLOVERRIDES="$WINEDLLOVERRIDES" "${pass[@]}" "$@"

