@@ -122,16 +122,17 @@ class AppUi(QObject):
             self._preferences.remember(first_run_done=True)
         if first_run or not tray_available or not settings.start_minimized:
             self.show_window()
-            if not tray_available:
-                hint = self.tr("No system tray was found: closing this window quits Aria Tray.")
-            elif first_run:
-                hint = self.tr(
-                    "Aria Tray keeps running in the system tray when you close this window."
+            if not tray_available:  # stays: it is true for as long as the app runs
+                self.window.show_hint(
+                    self.tr("No system tray was found: closing this window quits Aria Tray.")
                 )
-            else:
-                hint = ""
-            if hint:
-                self.window.statusBar().showMessage(hint)
+            elif first_run:
+                self.window.show_hint(
+                    self.tr(
+                        "Aria Tray keeps running in the system tray when you close this window."
+                    ),
+                    while_empty=True,
+                )
             log.info("window shown at start (first run %s, tray %s)", first_run, tray_available)
         if settings.drop_zone_visible:
             self.set_drop_zone_visible(True)

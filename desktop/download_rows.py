@@ -116,7 +116,8 @@ def display_text(info: DownloadInfo, column: int, units: DurationUnits) -> str |
     if column == Column.UP:
         return format_speed(info.upload_speed)
     if column == Column.ETA:
-        return format_duration(info.eta_seconds, units)
+        # A seed has nothing left to download; aria2 keeps it active while it uploads.
+        return "" if info.is_seeding else format_duration(info.eta_seconds, units)
     if column == Column.CONNECTIONS:
         if info.is_torrent and info.num_seeders:
             return f"{info.connections} ({info.num_seeders})"

@@ -53,7 +53,7 @@ from shiboken6 import Shiboken
 from aria2_core.formatting import format_duration, format_speed
 from aria2_core.models import DownloadInfo, GlobalStat, TaskDetails
 
-from .controller import Controller
+from .controller import Controller, EngineState
 from .details_pane import DetailsPane
 from .download_model import FILTERS, Column, DownloadFilterProxy, DownloadTableModel, Role
 from .download_rows import queue_reason
@@ -87,6 +87,7 @@ class MainWindow(QMainWindow):
         self.drop_handler: DropHandler | None = None
         # Set by the app: True while a tray icon can bring the window back.
         self.hide_to_tray: Callable[[], bool] = lambda: True
+        self._hint_while_empty = ""  # a first-run hint, cleared when downloads appear
         self._controller = controller
         self._details_for: DownloadInfo | None = None  # the row the details were read for
 
@@ -262,6 +263,11 @@ class MainWindow(QMainWindow):
         self.table.scrollTo(index)
         return True
 
+    def show_hint(self, text: str, while_empty: bool = False) -> None:
+        """A line in the status bar; ``while_empty``: only until the first download shows."""
+        self.statusBar().showMessage(text)
+        self._hint_while_empty = text if while_empty and self.model.rowCount() == 0 else ""
+
     def focus_search(self) -> None:
         self.search.setFocus(Qt.FocusReason.ShortcutFocusReason)
         self.search.selectAll()
@@ -319,11 +325,17 @@ class MainWindow(QMainWindow):
         # Live rows come first, active ones at their head (aria2's order).
         active = itertools.islice(rows, counts["active"])
         limit = self._controller.engine_settings().max_concurrent_downloads
-        reason = queue_reason(active, counts["waiting"], limit)
+        # A failed or restarting engine has its own words (the banner, the tray).
+        ready = self._controller.engine.state == EngineState.READY
+        reason = queue_reason(active, counts["waiting"], limit) if ready else ""
         self.model.queue_reason = reason
         if self.queue_label.text() != reason:
             self.queue_label.setText(reason)
         self.model.update(rows)
+        if rows and self._hint_while_empty:
+            if self.statusBar().currentMessage() == self._hint_while_empty:
+                self.statusBar().clearMessage()  # the user found the way: downloads are in
+            self._hint_while_empty = ""
         labels = [
             self.tr("All ({count})").format(count=len(rows)),
             self.tr("Active ({count})").format(count=counts["active"]),

@@ -286,7 +286,7 @@ def build_scene(www: Path) -> None:
 
 
 def driver(args: argparse.Namespace) -> int:
-    sys.path.insert(0, str(ROOT / "tests"))
+    sys.path[:0] = [str(ROOT), str(ROOT / "tests")]  # the app's folders and the test support
     from support.xserver import XServer, XServerUnavailable
 
     out = Path(args.out).resolve()

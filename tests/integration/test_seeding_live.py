@@ -18,6 +18,7 @@ import pytest
 
 from aria2_core.models import DownloadInfo
 from desktop.app_ui import AppUi
+from desktop.download_model import Column
 from desktop.main_window import MainWindow
 from desktop.tray import Tray
 from support.app_world import WAIT_MS, AppWorld
@@ -64,6 +65,9 @@ def test_a_finished_torrent_is_announced_and_its_seed_takes_no_slot(
     assert sha256_of(world.download_dir / "seeded.bin") == payload.sha256
     seed = row(ui, "seeded.bin")
     assert seed is not None and seed.is_seeding, "it seeds (seed-time 60 min, no peers)"
+    model = ui.window.model
+    assert model.data(model.index(model.row_of(seed.gid), Column.ETA)) == ""  # nothing left
+    assert model.data(model.index(model.row_of(seed.gid), Column.STATUS)) == "Seeding"
 
     # The one slot is "taken" by the seed; an HTTP download must still start.
     later = payload_factory("after-the-seed.bin", 300 * 1024)

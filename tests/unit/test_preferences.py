@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from aria2_core.models import DownloadInfo
 from desktop import autostart
 from desktop.app_ui import AppUi
 from desktop.main_window import MainWindow
@@ -72,6 +73,8 @@ def test_the_first_run_shows_the_window_then_start_minimized_is_the_default(
     assert first.window.isVisible(), "a new user must see something"
     assert "system tray" in first.window.statusBar().currentMessage()
     assert world.store.load().first_run_done
+    first.window._on_refreshed([DownloadInfo("g1", "active", 10, 1, name="a.bin")])
+    assert first.window.statusBar().currentMessage() == "", "said once the user found the way"
     first.close()
 
     second = _start_ui(qtbot, world)
@@ -83,6 +86,8 @@ def test_without_a_tray_the_window_shows_and_closing_it_quits(qtbot: Any, world:
     ui = _start_ui(qtbot, world, tray_available=False)
     assert ui.window.isVisible()
     assert "quits" in ui.window.statusBar().currentMessage()
+    ui.window._on_refreshed([DownloadInfo("g1", "active", 10, 1, name="a.bin")])
+    assert "quits" in ui.window.statusBar().currentMessage(), "true for as long as it runs"
     # Offscreen Qt has no system tray, like a desktop without one.
     with qtbot.waitSignal(ui.quit_requested, timeout=2000):
         ui.window.close()
