@@ -21,7 +21,7 @@ import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QObject, QPoint, Signal, Slot
+from PySide6.QtCore import QByteArray, QObject, QPoint, Signal, Slot
 
 from .add_dialog import AddDialog
 from .clipboard_watch import ClipboardWatch
@@ -93,6 +93,10 @@ class AppUi(QObject):
             window.add_requested.connect(self.show_add_dialog)
             window.settings_requested.connect(self.show_settings)
             window.quit_requested.connect(self.quit_requested)
+            saved = self._preferences.settings.window_geometry
+            if saved:  # where the user left it; show_window fits it to today's screen
+                window.restoreGeometry(QByteArray.fromBase64(saved.encode("ascii")))
+            window.hidden.connect(self._window_hidden)
             self._window = window
         return self._window
 
@@ -103,6 +107,14 @@ class AppUi(QObject):
     @Slot()
     def show_window(self) -> None:
         self.window.show_window()
+
+    @Slot()
+    def _window_hidden(self) -> None:
+        if self._window is None:
+            return
+        geometry = bytes(self._window.saveGeometry().toBase64().data()).decode("ascii")
+        if geometry != self._preferences.settings.window_geometry:
+            self._preferences.remember(window_geometry=geometry)
 
     @Slot(str)
     def show_download(self, gid: str) -> None:

@@ -76,6 +76,7 @@ class MainWindow(QMainWindow):
     add_requested = Signal()
     settings_requested = Signal()
     quit_requested = Signal()
+    hidden = Signal()  # the app remembers the window's place then
 
     def __init__(self, controller: Controller, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -290,6 +291,7 @@ class MainWindow(QMainWindow):
     def hideEvent(self, event: QHideEvent) -> None:
         super().hideEvent(event)
         self._controller.set_window_visible(False)
+        self.hidden.emit()
 
     def changeEvent(self, event: QEvent) -> None:
         super().changeEvent(event)

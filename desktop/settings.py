@@ -90,6 +90,7 @@ class AppSettings:
     drop_zone_visible: bool = False
     drop_zone_pos: tuple[int, int] | None = None
     first_run_done: bool = False  # the window showed once, at the very first start
+    window_geometry: str = ""  # QWidget.saveGeometry(), base64; fitted to the screen when shown
 
 
 def engine_settings(
@@ -186,6 +187,7 @@ class SettingsStore:
             drop_zone_visible=read.flag("ui/drop_zone_visible", False),
             drop_zone_pos=(int(pos[0]), int(pos[1])) if _is_pos(pos) else None,
             first_run_done=read.flag("ui/first_run_done", False),
+            window_geometry=read.text("ui/window_geometry", ""),
         )
 
     def save(self, s: AppSettings) -> None:
@@ -213,6 +215,7 @@ class SettingsStore:
             "ui/drop_zone_visible": s.drop_zone_visible,
             "ui/drop_zone_pos": list(s.drop_zone_pos) if s.drop_zone_pos else [],
             "ui/first_run_done": s.first_run_done,
+            "ui/window_geometry": s.window_geometry,
         }
         for key, value in values.items():
             q.setValue(key, value)

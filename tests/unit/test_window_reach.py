@@ -12,7 +12,7 @@ import logging
 from typing import Any
 
 import pytest
-from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt, QUrl
+from PySide6.QtCore import QMimeData, QPoint, QPointF, QSize, Qt, QUrl
 from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent, QGuiApplication, QKeySequence
 from PySide6.QtTest import QTest
 
@@ -231,3 +231,38 @@ def test_rows_stay_in_the_order_added_while_their_states_change(ui: AppUi) -> No
     )
     assert order() == ["a", "b", "c", "d"]
     assert window.table.horizontalHeader().sortIndicatorSection() == -1
+
+
+def test_the_window_comes_back_where_it_was_and_inside_the_screen(
+    qtbot: Any, world: AppWorld
+) -> None:
+    """Issue 9, item 25: a remembered place is restored, and fitted to today's screen."""
+
+    def new_ui() -> AppUi:
+        controller = world.controller(start=False)
+        window = MainWindow(controller)
+        qtbot.addWidget(window)
+        ui = AppUi(controller, world.preferences(controller), Tray(controller), lambda: window)
+        world.on_close(ui.close)
+        return ui
+
+    first = new_ui()
+    first.show_window()
+    qtbot.waitExposed(first.window)
+    first.window.setGeometry(60, 70, 520, 380)
+    first.window.hide()
+    assert world.store.load().window_geometry
+
+    second = new_ui()
+    second.show_window()
+    qtbot.waitExposed(second.window)
+    assert second.window.geometry().size() == QSize(520, 380)
+    assert second.window.geometry().topLeft() == QPoint(60, 70)
+
+    area = second.window.screen().availableGeometry()
+    second.window.setGeometry(0, 0, area.width() * 3 // 2, area.height() * 2)  # a bigger screen
+    second.window.hide()
+    third = new_ui()
+    third.show_window()
+    qtbot.waitExposed(third.window)
+    assert area.contains(third.window.geometry()), (third.window.geometry(), area)
