@@ -16,6 +16,7 @@ Only ``--conf-path`` and ``--stop-with-process`` appear on the command line.
 
 from __future__ import annotations
 
+import logging
 import secrets
 import sys
 from collections.abc import Mapping
@@ -25,6 +26,8 @@ from pathlib import Path
 from .atomic_file import write_atomic
 from .errors import ConfigError
 from .paths import AppPaths, default_download_dir
+
+log = logging.getLogger("aria_tray.engine")
 
 # Options an extra-options setting may never set: each one would break a
 # promise (loopback-only RPC, a secret, no daemon, our session, our life).
@@ -212,11 +215,15 @@ def _owned_options(paths: AppPaths, port: int, secret: str) -> dict[str, str]:
         "save-session": str(paths.session_file),
         "save-session-interval": str(SESSION_SAVE_INTERVAL_S),
         # aria2's own files stay in the app home. It would write a copy of
-        # every torrent/metalink added over RPC (and a magnet's metadata)
-        # into the user's download folder, and its DHT table into
-        # ~/.cache/aria2. The app keeps its own copies (aria2_core.ledger).
+        # every torrent/metalink added over RPC into the user's download
+        # folder, and its DHT table into ~/.cache/aria2. The app keeps its
+        # own copies (aria2_core.ledger). A magnet's metadata is the one
+        # copy aria2 must write (nothing else can give us its bytes, and
+        # without them a seeding magnet would wait for peers to send them
+        # again after a restart); the next refresh moves it into the app
+        # home (session_restore.keep_magnet_metadata).
         "rpc-save-upload-metadata": "false",
-        "bt-save-metadata": "false",
+        "bt-save-metadata": "true",
         "dht-file-path": str(paths.dht_file),
         "dht-file-path6": str(paths.dht_file.with_name("dht6.dat")),
     }
@@ -275,7 +282,10 @@ def ensure_session_file(paths: AppPaths) -> None:
     paths.engine_dir.mkdir(parents=True, exist_ok=True)
     if not paths.session_file.exists():
         write_private_file(paths.session_file, "")
-    restore_into_session(paths)
+    try:
+        restore_into_session(paths)
+    except Exception:  # bookkeeping: aria2c starts on its own session regardless
+        log.exception("could not restore torrents and metalinks into %s", paths.session_file)
 
 
 def build_launch(

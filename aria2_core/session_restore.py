@@ -10,7 +10,9 @@ then saves it like any other.
 
 It also moves the copies an older Aria Tray let aria2 write into download
 folders (``<sha1 of the bytes>.torrent`` / ``.meta4``, named in the
-session) into the app home, rewriting their session entries.
+session) into the app home, rewriting their session entries, and points a
+magnet's entry at the metadata the app kept for it
+(:func:`keep_magnet_metadata`, run on every refresh).
 
 Runs from ``config.ensure_session_file``, while no aria2c runs: nothing
 else writes the session file then.
@@ -21,11 +23,14 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
+from collections.abc import Iterable
+from dataclasses import replace
 from pathlib import Path
 
 from .atomic_file import write_atomic
 from .config import has_control_character
-from .ledger import METALINK, TORRENT, DownloadLedger, Origin
+from .ledger import MAGNET, METALINK, TORRENT, DownloadLedger, Origin
+from .models import DownloadInfo
 from .paths import AppPaths
 
 log = logging.getLogger("aria_tray.ledger")
@@ -73,10 +78,11 @@ def restore_into_session(paths: AppPaths) -> int:
         return 0
     ledger = DownloadLedger(paths.ledger_file, paths.metadata_dir)
     session = paths.session_file.read_text(encoding="utf-8", errors="surrogateescape")
-    session, moved = adopt_copies(ledger, session)
-    extra = restore_entries(ledger, session)
-    if not extra and not moved:
+    adopted, moved = adopt_copies(ledger, session)
+    extra = restore_entries(ledger, adopted)
+    if not extra and adopted is session:
         return 0
+    session = adopted
     if session and not session.endswith("\n"):
         session += "\n"
     write_atomic(paths.session_file, (session + extra).encode("utf-8", errors="surrogateescape"))
@@ -94,6 +100,71 @@ def restore_into_session(paths: AppPaths) -> int:
             "restored %d line(s) of torrents and metalinks into the session", extra.count("\n")
         )
     return extra.count("\n")
+
+
+def keep_magnet_metadata(ledger: DownloadLedger, rows: Iterable[DownloadInfo]) -> None:
+    """Move a magnet's metadata, which aria2 saved as ``<dir>/<info hash>.torrent``, home.
+
+    Its record becomes a torrent's (kind, private copy): the next start
+    then loads the download from the copy (:func:`adopt_copies`), with its
+    files and progress at once, instead of asking peers for the metadata
+    of a download that may be complete. Only a file whose info dictionary
+    really has that hash is taken.
+    """
+    for info in rows:
+        if not (info.following and info.info_hash and info.dir) or info.is_metadata:
+            continue
+        origin = ledger.get(info.gid)
+        if origin is None or origin.kind != MAGNET:
+            continue
+        path = Path(info.dir) / f"{info.info_hash.lower()}.torrent"
+        try:
+            data = path.read_bytes()
+        except OSError:
+            continue
+        span = info_dictionary(data)
+        if span is None or hashlib.sha1(span).hexdigest() != info.info_hash.lower():
+            continue
+        try:
+            name = ledger.keep_metadata(data, TORRENT)
+        except OSError as exc:
+            log.warning("cannot keep the metadata of %s: %s", info.gid, exc)
+            continue
+        ledger.record([replace(origin, kind=TORRENT, file=name)])
+        try:
+            path.unlink()
+        except OSError as exc:
+            log.warning("could not delete aria2's copy %s: %s", path, exc)
+
+
+def info_dictionary(data: bytes) -> bytes | None:
+    """The raw bytes of a torrent's ``info`` value (what its info hash is the SHA-1 of)."""
+
+    def end(i: int) -> int:  # the index just after the bencoded value starting at i
+        kind = data[i : i + 1]
+        if kind == b"i":
+            return data.index(b"e", i) + 1
+        if kind in (b"l", b"d"):
+            i += 1
+            while data[i : i + 1] != b"e":
+                i = end(i)
+            return i + 1
+        colon = data.index(b":", i)
+        return colon + 1 + int(data[i:colon])
+
+    try:
+        if data[:1] != b"d":
+            return None
+        i = 1
+        while data[i : i + 1] != b"e":
+            key_end = end(i)
+            value_end = end(key_end)
+            if data[data.index(b":", i) + 1 : key_end] == b"info":
+                return data[key_end:value_end]
+            i = value_end
+    except (ValueError, IndexError, RecursionError):
+        return None
+    return None
 
 
 def adopt_copies(ledger: DownloadLedger, session: str) -> tuple[str, list[Path]]:
@@ -115,7 +186,11 @@ def adopt_copies(ledger: DownloadLedger, session: str) -> tuple[str, list[Path]]
             blocks.append([line])
     moved: list[Path] = []
     records: list[Origin] = []
+    pointed = False
     for block in blocks:
+        if block[0].startswith("magnet:"):
+            pointed = _point_at_copy(ledger, block) or pointed
+            continue
         found = _auto_copy(block[0])
         if found is None:
             continue
@@ -141,10 +216,35 @@ def adopt_copies(ledger: DownloadLedger, session: str) -> tuple[str, list[Path]]
         moved.append(path)
         if isinstance(gid, str) and gid and ledger.get(gid) is None:
             records.append(Origin(gid, kind, file=name, options=options, paused=paused))
-    if not moved:
+    if not moved and not pointed:
         return session, []
     ledger.record(records)
     return "".join(line + "\n" for block in blocks for line in block), moved
+
+
+def _point_at_copy(ledger: DownloadLedger, block: list[str]) -> bool:
+    """A magnet entry whose metadata the app kept loads from that copy instead.
+
+    aria2 saves a magnet's download under the gid of its metadata step; the
+    record (and the row the user saw) has the real download's gid, so the
+    entry takes that gid too.
+    """
+    magnet = block[0].strip()
+    candidates = [
+        o
+        for o in ledger.origins()
+        if o.kind == TORRENT and o.file and not o.finished and magnet in o.uris
+    ]
+    if not candidates:
+        return False
+    origin = candidates[-1]
+    path = ledger.metadata_path(origin)
+    if not path.is_file():
+        return False
+    block[0] = str(path)
+    block[1:] = [line for line in block[1:] if not line.strip().startswith("gid=")]
+    block.insert(1, f" gid={origin.gid}")
+    return True
 
 
 def _auto_copy(line: str) -> tuple[Path, str, bytes] | None:

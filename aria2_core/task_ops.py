@@ -20,6 +20,7 @@ from .history import HistoryRecord, HistoryStore, should_record
 from .ledger import DownloadLedger
 from .models import STATUS_KEYS, DownloadInfo, Peer, TaskDetails
 from .rpc import POS_CUR, Aria2Client, Call
+from .session_restore import keep_magnet_metadata
 
 log = logging.getLogger("aria_tray.tasks")
 
@@ -153,6 +154,7 @@ def note_at_quit(client: Aria2Client, ledger: DownloadLedger, history: HistorySt
     """
     lists = fetch_lists(client)
     ledger.note_rows(lists.live)
+    keep_magnet_metadata(ledger, lists.live)
     sweep_stopped(client, lists, history, ledger)
     live = lists.live
     ledger.note_rows(live, everything=True)

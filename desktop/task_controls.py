@@ -35,6 +35,7 @@ from aria2_core.download_files import containing_folder, open_target, source_lin
 from aria2_core.history import HistoryRecord, HistoryStore
 from aria2_core.ledger import DownloadLedger
 from aria2_core.models import DownloadInfo, GlobalStat
+from aria2_core.session_restore import keep_magnet_metadata
 from aria2_core.task_ops import (
     LIST_LIMIT,
     TaskDetails,
@@ -181,6 +182,7 @@ class TaskControls(TaskActions):
         def work() -> _Refresh:
             lists: TaskLists = fetch_lists(client)
             ledger.note_rows(lists.live)  # before the sweep: a magnet's successor inherits
+            keep_magnet_metadata(ledger, lists.live)
             sweep_stopped(client, lists, history, ledger)
             live = lists.live
             if len(lists.waiting) < LIST_LIMIT and len(lists.stopped) < LIST_LIMIT:

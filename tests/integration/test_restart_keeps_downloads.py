@@ -16,9 +16,11 @@ from typing import Any
 import pytest
 
 from aria2_core.models import DownloadInfo
+from aria2_core.ports import pick_free_port
 from aria2_core.task_ops import ActionResult
 from support.app_world import WAIT_MS, AppWorld, conf_value
-from support.fixture_files import write_webseed_torrent
+from support.aria2_daemon import Aria2Daemon
+from support.fixture_files import write_static_tracker, write_tracked_torrent, write_webseed_torrent
 from support.http_server import FileServer, PayloadFactory, make_payload, sha256_of
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX paths")
@@ -213,3 +215,34 @@ def test_a_torrent_done_seeding_leaves_no_control_file_behind(
     back = rows_where(qtbot, again, lambda r: r.gid == done.gid)
     assert back.status == "complete" and getattr(back, "from_history", False)
     assert world.probe(again).tell_active(["gid"]) == []  # not seeding, nor downloading, again
+
+
+def test_a_seeding_magnet_comes_back_seeding_without_its_peers(
+    qtbot: Any, world: AppWorld, http_server: FileServer, tmp_path: Path
+) -> None:
+    """Item 1 for magnets: the app keeps the metadata, so no peer has to send it again."""
+    seeds = tmp_path / "seeder-files"
+    seeds.mkdir()
+    payload, digest = make_payload(seeds, "mag.bin", 300_000)
+    port = pick_free_port()
+    write_static_tracker(Path(http_server.root), "announce", port)
+    tracker = http_server.url("announce")
+    torrent, info_hash = write_tracked_torrent(tmp_path, payload, tracker)
+    seeder_options = [f"--listen-port={port}", "--seed-ratio=0.0", "--bt-seed-unverified=true"]
+    with Aria2Daemon(tmp_path / "seeder", seeder_options).start() as seeder:
+        seeder.client.add_torrent(torrent, options={"dir": str(seeds)})
+        c = world.controller()
+        c.submit([f"magnet:?xt=urn:btih:{info_hash}&dn=mag.bin&tr={tracker}"], source="test")
+        done = rows_where(
+            qtbot, c, lambda r: r.name == "mag.bin" and r.completed_length == r.total_length > 0
+        )
+        # aria2 wrote the metadata into the download folder; the app took it home.
+        qtbot.waitUntil(
+            lambda: not (world.download_dir / f"{info_hash}.torrent").exists(), timeout=WAIT_MS
+        )
+    again = restart(world, c)  # the only peer is gone
+    back = rows_where(qtbot, again, lambda r: r.gid == done.gid and r.completed_length > 0)
+    assert back.status == "active" and back.name == "mag.bin"
+    assert back.completed_length == back.total_length == 300_000
+    assert back.dir == str(world.download_dir)
+    assert sha256_of(world.download_dir / "mag.bin") == digest

@@ -113,3 +113,27 @@ def write_webseed_multi_torrent(folder: Path, root: Path, name: str, base_url: s
     path = folder / f"{name}.torrent"
     path.write_bytes(_bencode(meta))
     return path
+
+
+def write_tracked_torrent(folder: Path, payload: Path, tracker_url: str) -> tuple[Path, str]:
+    """A single-file torrent announcing to ``tracker_url``; returns (path, info hash)."""
+    piece_length = 16 * 1024
+    info = {
+        "name": payload.name,
+        "length": payload.stat().st_size,
+        "piece length": piece_length,
+        "pieces": _piece_hashes(payload.read_bytes(), piece_length),
+    }
+    path = folder / f"{payload.name}.torrent"
+    path.write_bytes(_bencode({"announce": tracker_url, "info": info}))
+    return path, hashlib.sha1(_bencode(info)).hexdigest()
+
+
+def write_static_tracker(root: Path, name: str, peer_port: int) -> None:
+    """A tracker's announce answer, as a file the test server serves at ``name``.
+
+    It names one peer, 127.0.0.1:``peer_port`` (compact form), whatever is
+    asked: enough for a magnet to find a local seeder with no DHT.
+    """
+    peers = bytes([127, 0, 0, 1]) + peer_port.to_bytes(2, "big")
+    (root / name).write_bytes(_bencode({"interval": 1800, "peers": peers}))

@@ -166,3 +166,31 @@ def test_an_old_entry_without_a_folder_gets_the_one_aria2_wrote_its_copy_into(
     )
     origin = ledger.get("1" * 16)
     assert origin is not None and origin.paused and origin.options == {"dir": str(folder)}
+
+
+def test_the_info_dictionary_is_found_by_its_hash(tmp_path: Path) -> None:
+    import hashlib
+
+    from aria2_core.session_restore import info_dictionary
+    from support.fixture_files import write_tracked_torrent
+
+    payload = tmp_path / "p.bin"
+    payload.write_bytes(b"x" * 40_000)
+    torrent, info_hash = write_tracked_torrent(tmp_path, payload, "http://127.0.0.1:1/announce")
+    span = info_dictionary(torrent.read_bytes())
+    assert span is not None and hashlib.sha1(span).hexdigest() == info_hash
+    assert info_dictionary(b"not bencode") is None
+    assert info_dictionary(b"d4:info") is None  # cut off
+    assert info_dictionary(b"d4:info" + b"l" * 5000) is None  # deep nesting is no crash
+
+
+def test_a_magnets_entry_loads_from_the_kept_metadata_under_the_rows_gid(tmp_path: Path) -> None:
+    from aria2_core.session_restore import adopt_copies
+
+    ledger = _ledger(tmp_path)
+    name = ledger.keep_metadata(b"d4:infod4:name1:xee", TORRENT)
+    magnet = "magnet:?xt=urn:btih:" + "a" * 40
+    ledger.record([Origin("r" * 16, TORRENT, uris=(magnet,), file=name)])
+    text, moved = adopt_copies(ledger, f"{magnet}\n gid={'m' * 16}\n dir=/dl\n")
+    assert moved == []
+    assert text == f"{tmp_path / 'metadata' / name}\n gid={'r' * 16}\n dir=/dl\n"
