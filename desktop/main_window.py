@@ -35,9 +35,7 @@ from PySide6.QtGui import (
     QShowEvent,
 )
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QLineEdit,
     QMainWindow,
@@ -50,18 +48,17 @@ from PySide6.QtWidgets import (
 )
 from shiboken6 import Shiboken
 
-from aria2_core.formatting import format_duration, format_speed
+from aria2_core.formatting import format_speed
 from aria2_core.models import DownloadInfo, GlobalStat, TaskDetails
 
 from .controller import Controller, EngineState
 from .details_pane import DetailsPane
-from .download_model import FILTERS, Column, DownloadFilterProxy, DownloadTableModel, Role
+from .download_model import FILTERS, DownloadFilterProxy, DownloadTableModel, Role
 from .download_rows import queue_reason
+from .download_table import DownloadTable
 from .drop_handling import DropHandler, accept_as_copy, mime_items
 from .engine_banner import EngineBanner
 from .list_overlays import DropHighlight, EmptyHint
-from .messages import duration_units
-from .progress_delegate import ProgressDelegate
 from .resources import icon
 from .screen_fit import fit_to_screen
 from .window_actions import ICON_ONLY, TOOLBAR, WindowActions
@@ -147,44 +144,9 @@ class MainWindow(QMainWindow):
 
     # -- construction -------------------------------------------------------
     def _make_table(self) -> QTableView:
-        table = QTableView()
-        table.setObjectName("downloads")
-        table.setModel(self.proxy)
-        table.setItemDelegateForColumn(Column.PROGRESS, ProgressDelegate(table))
-        table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
-        header = table.horizontalHeader()
-        # No sort column: the order downloads were added. A third click on a
-        # header clears its sort and comes back to it.
-        header.setSortIndicator(-1, Qt.SortOrder.AscendingOrder)
-        header.setSortIndicatorClearable(True)
-        table.setSortingEnabled(True)
-        table.setAlternatingRowColors(True)
-        table.setShowGrid(False)
-        table.setWordWrap(False)
-        table.setTextElideMode(Qt.TextElideMode.ElideMiddle)
-        table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        table = DownloadTable(self.proxy)
         table.customContextMenuRequested.connect(self._context_menu)
         table.doubleClicked.connect(self._double_clicked)
-        rows = table.verticalHeader()
-        rows.setVisible(False)
-        rows.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)  # no per-row measuring
-        rows.setDefaultSectionSize(table.fontMetrics().height() + 10)
-        header.setHighlightSections(False)
-        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
-        header.setSectionResizeMode(Column.NAME, QHeaderView.ResizeMode.Stretch)
-        metrics = table.fontMetrics()
-        samples = {
-            Column.SIZE: "1023.9 MiB",
-            Column.PROGRESS: "100.0% progress",
-            Column.DOWN: "1023.9 KiB/s",
-            Column.UP: "1023.9 KiB/s",
-            Column.ETA: format_duration(99 * 3600 + 59 * 60, duration_units()),  # "99h 59m"
-            Column.STATUS: self.tr("Fetching metadata"),
-            Column.CONNECTIONS: self.tr("Connections"),
-        }
-        for column, sample in samples.items():
-            header.resizeSection(column, metrics.horizontalAdvance(sample) + 24)
         table.selectionModel().selectionChanged.connect(self._selection_changed)
         return table
 

@@ -174,17 +174,17 @@
 <context>
     <name>AppUi</name>
     <message>
-        <location filename="../../desktop/app_ui.py" line="+126"/>
+        <location filename="../../desktop/app_ui.py" line="+139"/>
         <source>No system tray was found: closing this window quits Aria Tray.</source>
         <translation>未找到系统托盘：关闭此窗口将退出 Aria Tray。</translation>
     </message>
     <message>
-        <location line="+3"/>
+        <location line="+5"/>
         <source>Aria Tray keeps running in the system tray when you close this window.</source>
         <translation>关闭此窗口后，Aria Tray 会继续在系统托盘中运行。</translation>
     </message>
     <message>
-        <location line="+65"/>
+        <location line="+63"/>
         <source>Links added</source>
         <translation>已添加链接</translation>
     </message>
@@ -435,7 +435,7 @@
         <translation>保存会话</translation>
     </message>
     <message>
-        <location line="+16"/>
+        <location line="+20"/>
         <source>{what} failed</source>
         <translation>{what}失败</translation>
     </message>
@@ -790,12 +790,12 @@ Check the options in Settings (Advanced), then try again.</source>
 <context>
     <name>MainWindow</name>
     <message>
-        <location filename="../../desktop/main_window.py" line="+83"/>
+        <location filename="../../desktop/main_window.py" line="+81"/>
         <source>Aria Tray</source>
         <translation>Aria Tray</translation>
     </message>
     <message>
-        <location line="+25"/>
+        <location line="+26"/>
         <source>Search names and links…</source>
         <translation>搜索名称和链接…</translation>
     </message>
@@ -810,7 +810,7 @@ Check the options in Settings (Advanced), then try again.</source>
         <translation>松开即可添加</translation>
     </message>
     <message>
-        <location line="+54"/>
+        <location filename="../../desktop/download_table.py" line="+55"/>
         <source>Fetching metadata</source>
         <translation>正在获取元数据</translation>
     </message>
@@ -820,17 +820,17 @@ Check the options in Settings (Advanced), then try again.</source>
         <translation>连接数</translation>
     </message>
     <message>
-        <location line="+32"/>
+        <location filename="../../desktop/main_window.py" line="+52"/>
         <source>Actions</source>
         <translation>操作</translation>
     </message>
     <message>
-        <location line="+62"/>
+        <location line="+67"/>
         <source>No links in the clipboard.</source>
         <translation>剪贴板中没有链接。</translation>
     </message>
     <message>
-        <location line="+52"/>
+        <location line="+59"/>
         <source>All ({count})</source>
         <translation>全部 ({count})</translation>
     </message>
@@ -1428,12 +1428,12 @@ min-split-size=4M</translation>
         <translation>正在应用…</translation>
     </message>
     <message>
-        <location line="+7"/>
+        <location line="+9"/>
         <source>aria2 refused the change: {error}</source>
         <translation>aria2 拒绝了此更改：{error}</translation>
     </message>
     <message>
-        <location line="+32"/>
+        <location line="+33"/>
         <source>Restart Aria Tray?</source>
         <translation>重新启动 Aria Tray？</translation>
     </message>
@@ -1469,7 +1469,7 @@ min-split-size=4M</translation>
         <translation>立即重启</translation>
     </message>
     <message>
-        <location line="-277"/>
+        <location line="-280"/>
         <source>Download folder</source>
         <translation>下载文件夹</translation>
     </message>
