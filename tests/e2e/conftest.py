@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
 
 import pytest
@@ -17,10 +16,4 @@ def app_home() -> Iterator[AppHome]:
     try:
         yield home
     finally:
-        if home.app_processes():
-            try:
-                home.run("--quit", timeout=20)
-            except Exception:
-                pass
-        home.kill_everything()
-        shutil.rmtree(home.home, ignore_errors=True)
+        home.dispose()

@@ -170,13 +170,7 @@ def copied_home(app_home: AppHome) -> Iterator[AppHome]:
     try:
         yield copy
     finally:
-        if copy.app_processes():
-            try:
-                copy.run("--quit", timeout=20)
-            except Exception:
-                pass
-        copy.kill_everything()
-        shutil.rmtree(copy.home, ignore_errors=True)
+        copy.dispose()
 
 
 @pytest.mark.parametrize("how", ["--cleanup", "start"])

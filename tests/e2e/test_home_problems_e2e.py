@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-from pathlib import Path
 
 import pytest
 from e2e_support import counts, start_primary
@@ -101,10 +100,17 @@ def test_a_folder_where_a_file_belongs_is_named(app_home: AppHome, relative: str
     assert counts(app_home) == (0, 0)
 
 
-def _read_only(home: Path, *args: str) -> list[str]:
-    """``args`` run in a private mount namespace where ``home`` is mounted read-only."""
-    script = f'mount --bind {home} {home} && mount -o remount,bind,ro {home} && exec "$@"'
-    return ["unshare", "-m", "sh", "-c", script, "sh", *args]
+def _run_read_only(home: AppHome, *args: str) -> subprocess.CompletedProcess[str]:
+    """``main.py args…`` in a private mount namespace where the home is mounted read-only."""
+    root = home.home
+    script = f'mount --bind {root} {root} && mount -o remount,bind,ro {root} && exec "$@"'
+    return subprocess.run(
+        ["unshare", "-m", "sh", "-c", script, "sh", *launch_command(), *args],
+        env=home.env(),
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
 
 
 @as_root
@@ -112,25 +118,12 @@ def test_status_and_quit_work_on_a_read_only_home(app_home: AppHome) -> None:
     if subprocess.run(["unshare", "-m", "true"], capture_output=True).returncode != 0:
         pytest.skip("cannot make a mount namespace here")
     primary, status = start_primary(app_home)
-    env = app_home.env()
 
-    shown = subprocess.run(
-        _read_only(app_home.home, *launch_command(), "--status"),
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=30,
-    )
+    shown = _run_read_only(app_home, "--status")
     assert shown.returncode == 0, shown.stderr
     assert json.loads(shown.stdout)["app_pid"] == primary.pid
 
-    quit_ = subprocess.run(
-        _read_only(app_home.home, *launch_command(), "--quit"),
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=30,
-    )
+    quit_ = _run_read_only(app_home, "--quit")
     assert quit_.returncode == 0, quit_.stderr
     assert primary.wait(15) == 0
     assert counts(app_home) == (0, 0)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 import shlex
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -217,6 +218,16 @@ class AppHome:
         return wait_until(ready, timeout, interval=0.1)
 
     # -- cleaning up ------------------------------------------------------
+    def dispose(self) -> None:
+        """Quit the app if it runs, kill whatever is left by pid, remove the home."""
+        if self.app_processes():
+            try:
+                self.run("--quit", timeout=20)
+            except Exception:
+                pass
+        self.kill_everything()
+        shutil.rmtree(self.home, ignore_errors=True)
+
     def kill_everything(self) -> list[int]:
         """Kill every process of this home; returns the pids that were still alive."""
         leftovers = []
