@@ -33,8 +33,15 @@ def _explicitly_selected(config: pytest.Config) -> bool:
     return False
 
 
+# A benchmark may rightly run longer than the suite's default per-test timeout.
+BENCH_TIMEOUT_S = 1800
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     if _explicitly_selected(config):
+        for item in items:
+            if item.path.is_relative_to(BENCH_DIR):
+                item.add_marker(pytest.mark.timeout(BENCH_TIMEOUT_S))
         return
     skip = pytest.mark.skip(reason="benchmark: run with `make bench` or `pytest tests/bench`")
     for item in items:
