@@ -30,6 +30,7 @@ from PySide6.QtCore import QObject, QTimer
 log = logging.getLogger("aria_tray.app")
 
 QUIT_DEADLINE_MS = 10_000
+DEADLINE_ENV = "ARIA_TRAY_QUIT_DEADLINE_MS"  # a shorter deadline, for tests
 HARD_EXIT_S = 13.0
 EXIT_FORCED = 1  # the deadline forced the quit (a signal gives 128 + signum)
 
@@ -73,7 +74,7 @@ class QuitGuard(QObject):
         """Quitting began: start the deadline and the watchdog (idempotent)."""
         if self._watchdog is not None:
             return
-        self._deadline.start(QUIT_DEADLINE_MS)
+        self._deadline.start(deadline_ms())
         self._watchdog = threading.Timer(HARD_EXIT_S, _hard_exit)
         self._watchdog.daemon = True
         self._watchdog.start()
@@ -85,7 +86,16 @@ class QuitGuard(QObject):
             self._watchdog.cancel()
 
     def _deadline_passed(self) -> None:
-        self._forced(f"still quitting after {QUIT_DEADLINE_MS // 1000} s", EXIT_FORCED)
+        self._forced(f"still quitting after {deadline_ms()} ms", EXIT_FORCED)
+
+
+def deadline_ms() -> int:
+    """:data:`QUIT_DEADLINE_MS`, or a shorter one from ``ARIA_TRAY_QUIT_DEADLINE_MS``."""
+    try:
+        wanted = int(os.environ.get(DEADLINE_ENV, QUIT_DEADLINE_MS))
+    except ValueError:
+        return QUIT_DEADLINE_MS
+    return min(max(wanted, 0), QUIT_DEADLINE_MS)
 
 
 def _hard_exit() -> None:

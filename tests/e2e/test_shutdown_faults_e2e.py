@@ -70,3 +70,25 @@ def test_second_signal_quits_forcefully(app_home: AppHome, signum: int) -> None:
     assert "quitting forcefully" in app_home.log_text()
     wait_until(lambda: not app_home.aria2c_processes(), 10)
     assert counts(app_home) == (0, 0)
+
+
+def test_a_quit_that_overruns_its_deadline_is_forced(app_home: AppHome) -> None:
+    """The orderly quit waits on a hung aria2c's RPC; past the deadline it is forced.
+
+    The deadline is shortened to 1 s for the test (``ARIA_TRAY_QUIT_DEADLINE_MS``),
+    below the 2 s the save RPC to a stopped aria2c takes to time out.
+    """
+    app_home.extra_env["ARIA_TRAY_QUIT_DEADLINE_MS"] = "1000"
+    primary, status = start_primary(app_home)
+    os.kill(status["aria2c_pid"], signal.SIGSTOP)
+    try:
+        result = app_home.run("--quit", timeout=30)
+        code = primary.wait(30)
+    finally:
+        for pid in aria2c_pids(app_home):
+            os.kill(pid, signal.SIGCONT)
+    assert result.returncode == 0, result.stderr
+    assert code == 1, app_home.log_text()  # forced, not the orderly 0
+    assert "quitting forcefully (still quitting after 1000 ms)" in app_home.log_text()
+    wait_until(lambda: not app_home.aria2c_processes(), 10)
+    assert counts(app_home) == (0, 0)
