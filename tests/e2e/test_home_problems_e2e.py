@@ -50,6 +50,20 @@ def test_root_refuses_another_users_home_and_writes_nothing(
 
 
 @as_root
+def test_root_refuses_to_create_a_home_inside_another_users_folder(app_home: AppHome) -> None:
+    """``sudo aria-tray`` keeping the user's HOME: no home yet, and its parent is theirs."""
+    chown_tree(app_home.home, NOBODY)
+    home = app_home.home / "share" / "aria-tray"
+    app_home.extra_env["ARIA_TRAY_HOME"] = str(home)
+
+    result = app_home.run(timeout=30)
+
+    assert result.returncode == 1
+    assert f"would be created inside {app_home.home}, of nobody" in result.stderr, result.stderr
+    assert not (app_home.home / "share").exists()
+
+
+@as_root
 def test_users_run_names_what_root_left_and_works_after_the_fix(app_home: AppHome) -> None:
     paths = AppPaths.for_home(app_home.home)
     paths.ensure()
