@@ -28,6 +28,7 @@ from typing import Any
 import psutil
 
 from aria2_core.rpc import Aria2Client
+from support.wine import patience
 
 REPO = Path(__file__).resolve().parents[2]
 LAUNCH_ENV = "ARIA_TRAY_LAUNCH"
@@ -127,7 +128,7 @@ class AppHome:
             env=self.env(),
             capture_output=True,
             text=True,
-            timeout=timeout,
+            timeout=patience(timeout),
         )
 
     # -- looking ------------------------------------------------------------
@@ -215,7 +216,7 @@ class AppHome:
             status = json.loads(result.stdout)
             return status if status.get("engine_state") == "ready" else None
 
-        return wait_until(ready, timeout, interval=0.1)
+        return wait_until(ready, patience(timeout), interval=0.1)
 
     # -- cleaning up ------------------------------------------------------
     def dispose(self) -> None:

@@ -10,9 +10,9 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 "$HERE/setup.sh"
 # shellcheck source=tools/wine/env.sh
 source "$HERE/env.sh"
-# Linux-only switches that must not reach the Windows run: the tray tests drive a Linux
-# X server with trayer, which a Windows process cannot start.
-unset ARIA_TRAY_REQUIRE_TRAY ARIA_TRAY_LAUNCH
+# Linux-only switches that must not reach the Windows run: the tray and browser tests
+# drive Linux programs (Xvfb + trayer, chromium) that a Windows process cannot start.
+unset ARIA_TRAY_REQUIRE_TRAY ARIA_TRAY_REQUIRE_CHROMIUM ARIA_TRAY_LAUNCH
 export QT_QPA_PLATFORM=offscreen
 trap wine_down EXIT
 wine_up
