@@ -233,8 +233,14 @@ def test_a_seeding_magnet_comes_back_seeding_without_its_peers(
         seeder.client.add_torrent(torrent, options={"dir": str(seeds)})
         c = world.controller()
         c.submit([f"magnet:?xt=urn:btih:{info_hash}&dn=mag.bin&tr={tracker}"], source="test")
-        done = rows_where(
-            qtbot, c, lambda r: r.name == "mag.bin" and r.completed_length == r.total_length > 0
+        done = rows_where(  # the real download, not its metadata step (also "mag.bin")
+            qtbot,
+            c,
+            lambda r: (
+                r.name == "mag.bin"
+                and not r.is_metadata
+                and r.completed_length == r.total_length > 0
+            ),
         )
         # aria2 wrote the metadata into the download folder; the app took it home.
         qtbot.waitUntil(
