@@ -18,6 +18,7 @@ from aria2_core.history import (
     should_record,
 )
 from aria2_core.models import DownloadInfo, FileInfo
+from support.wine import PRIVATE_BY_ACL
 
 
 def record(gid: str, finished_at: float = 1.0, status: str = "complete") -> HistoryRecord:
@@ -45,7 +46,7 @@ def test_records_survive_a_reload(tmp_path: Path) -> None:
     assert "a" in again and len(again) == 3
 
 
-@pytest.mark.skipif(sys.platform == "win32", reason="POSIX modes")
+@pytest.mark.skipif(sys.platform == "win32", reason=PRIVATE_BY_ACL)
 def test_file_is_private_and_no_temp_files_remain(tmp_path: Path) -> None:
     path = tmp_path / "history.json"
     HistoryStore(path).add(record("a"))

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from aria2_core.journal import JournalEntry, LinkJournal
+from support.wine import PRIVATE_BY_ACL
 
 
 @pytest.fixture
@@ -60,7 +61,7 @@ def test_entries_are_on_disk_for_a_fresh_reader(journal: LinkJournal) -> None:
     assert json.loads(lines[0])["items"] == ["https://a.example/x"]
 
 
-@pytest.mark.skipif(sys.platform == "win32", reason="POSIX file modes")
+@pytest.mark.skipif(sys.platform == "win32", reason=PRIVATE_BY_ACL)
 def test_file_is_private(journal: LinkJournal) -> None:
     journal.append(["https://a.example/x"])
     assert stat.S_IMODE(journal.path.stat().st_mode) == 0o600

@@ -13,6 +13,7 @@ from aria2_core import binary
 from aria2_core.binary import find_aria2c
 from aria2_core.errors import BinaryNotFoundError
 from aria2_core.paths import HOME_ENV, AppPaths, default_home
+from support.wine import PRIVATE_BY_ACL
 
 
 def test_home_env_override(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
@@ -50,7 +51,7 @@ def test_socket_path_fits_af_unix_even_for_deep_homes(tmp_path: Path) -> None:
         assert short.server_name == str(tmp_path / "h" / "ipc.sock")
 
 
-@pytest.mark.skipif(sys.platform == "win32", reason="POSIX modes")
+@pytest.mark.skipif(sys.platform == "win32", reason=PRIVATE_BY_ACL)
 def test_ensure_makes_private_folders(tmp_path: Path) -> None:
     paths = AppPaths.for_home(tmp_path / "h")
     paths.ensure()
