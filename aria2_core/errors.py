@@ -52,6 +52,10 @@ class RpcConnectionError(AriaTrayError):
     """aria2 could not be reached, or did not answer in time."""
 
 
+class UnsafeFolderError(AriaTrayError):
+    """A folder we would keep private files or our socket in is not ours alone."""
+
+
 class IpcError(AriaTrayError):
     """A single-instance IPC frame was malformed, too large or timed out."""
 

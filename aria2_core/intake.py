@@ -4,15 +4,18 @@ The controller journals links first and calls :func:`hand_over` later, on
 its worker thread, when the engine is ready. An entry is marked done by the
 caller only after this returns, which is after aria2 saved its session.
 
-If the app died after aria2 accepted an entry but before it was marked
-done, the entry is replayed at the next start; URIs that aria2's restored
-session already holds are then skipped rather than downloaded twice.
+An entry may reach aria2 without being marked done: the app died after
+aria2 accepted it (a *replay* at the next start), or a drain timed out
+while aria2 was still working on it (a *retry*). Such entries are checked
+against everything aria2 holds, by URI and by BitTorrent info hash
+(:mod:`aria2_core.link_identity`), and what is already there is skipped
+rather than downloaded twice.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,12 +23,12 @@ from typing import Any
 from .errors import LinkError, RpcError
 from .journal import JournalEntry
 from .ledger import MAGNET, METALINK, TORRENT, URI, DownloadLedger, Origin
+from .link_identity import link_identity, task_identities
 from .links import Link, LinkKind, parse_many
 from .rpc import Aria2Client, Call, build_add_calls
 
 log = logging.getLogger("aria_tray.intake")
 
-_URI_KINDS = (LinkKind.URI, LinkKind.MAGNET)
 _ORIGIN_KIND = {
     LinkKind.URI: URI,
     LinkKind.MAGNET: MAGNET,
@@ -43,8 +46,8 @@ class EntryOutcome:
 
 
 def known_uris(client: Aria2Client) -> set[str]:
-    """Every URI aria2 holds, in any state."""
-    keys = ["files"]
+    """Every URI aria2 holds, in any state, and ``btih:<hex>`` for each torrent."""
+    keys = ["files", "infoHash"]
     calls = [
         ("aria2.tellActive", [keys]),
         ("aria2.tellWaiting", [0, 100_000, keys]),
@@ -55,8 +58,7 @@ def known_uris(client: Aria2Client) -> set[str]:
         if isinstance(result, RpcError):
             raise result
         for task in result:
-            for f in task.get("files", []):
-                uris.update(u.get("uri", "") for u in f.get("uris", []))
+            uris |= task_identities(task)
     return uris
 
 
@@ -112,25 +114,31 @@ def hand_over(
     replayed_before: float,
     ledger: DownloadLedger | None = None,
     default_dir: str = "",
+    retried: Collection[str] = (),
 ) -> list[EntryOutcome]:
     """Add each entry's links in one ``system.multicall``; then save the session.
 
-    Entries older than ``replayed_before`` (the app's start time) are replays
-    and are checked against what aria2 already holds. Bad links become
+    Entries older than ``replayed_before`` (the app's start time) are replays,
+    and entries whose id is in ``retried`` were sent by a drain that failed;
+    both are checked against what aria2 already holds. Bad links become
     problems of their entry; the good ones still go in. Each added gid's
     origin goes into ``ledger`` before the session is saved.
     """
-    known = known_uris(client) if any(e.ts < replayed_before for e in entries) else set()
+
+    def rechecked(entry: JournalEntry) -> bool:
+        return entry.ts < replayed_before or entry.id in retried
+
+    known = known_uris(client) if any(rechecked(e) for e in entries) else set()
     outcomes = []
     origins: list[Origin] = []
     for entry in entries:
         outcome = EntryOutcome(entry)
-        parsed = parse_many(entry.items)
+        parsed = parse_many(entry.sources)  # kept copies of .torrent/.metalink files
         outcome.problems.extend(str(err) for err in parsed.errors)
         added: list[tuple[Link, dict[str, Any], str]] = []
         calls: list[Call] = []
         for link in parsed.links:
-            if entry.ts < replayed_before and link.kind in _URI_KINDS and link.value in known:
+            if rechecked(entry) and link_identity(link) in known:
                 outcome.already_there += 1
                 continue
             try:  # a .torrent may vanish between parsing and reading

@@ -181,6 +181,8 @@ def _validate_open(args: dict[str, Any], version: int) -> None:
     items = args["items"]
     if not isinstance(items, list):
         raise FrameError("'items' must be a list of strings")
+    if not items:
+        raise FrameError("'items' is empty: nothing to open (send 'show' instead)")
     if len(items) > MAX_ITEMS:
         raise FrameError(f"{len(items)} items, more than the limit of {MAX_ITEMS}")
     for index, item in enumerate(items):

@@ -8,15 +8,24 @@ done only once aria2 has it. On start-up every entry still pending is handed
 to aria2 again. A duplicate download is a nuisance; a lost link is a bug.
 
 The file is append-only JSON lines, so a crash can at worst tear the last
-line, which the reader skips. :meth:`LinkJournal.compact` rewrites it
+line, which the reader skips. A line is written whole and fsync'd before
+:meth:`LinkJournal.append` returns; a short write (a full disk) is undone and
+raised, never acknowledged. :meth:`LinkJournal.compact` rewrites the file
 atomically to drop finished entries.
+
+A ``.torrent`` or ``.metalink`` is a *file*, and browsers delete their
+temporary downloads right after handing them over. So its bytes are copied
+into ``journal-files/<entry id>/`` beside the journal, durably, before the
+entry is written, and the copy is what aria2 gets; it goes once the entry is done.
 """
 
 from __future__ import annotations
 
+import errno
 import json
 import logging
 import os
+import shutil
 import sys
 import threading
 import time
@@ -27,6 +36,8 @@ from pathlib import Path
 from typing import Any
 
 from .atomic_file import PRIVATE_MODE, fsync_dir, write_atomic
+from .errors import LinkError
+from .links import LinkKind, parse_link
 
 log = logging.getLogger("aria_tray.journal")
 
@@ -40,6 +51,13 @@ class JournalEntry:
     options: dict[str, Any] = field(default_factory=dict)
     source: str = ""
     ts: float = 0.0
+    # item -> private copy of that .torrent/.metalink, kept in the app home
+    files: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def sources(self) -> tuple[str, ...]:
+        """What to hand to aria2: the items, with each kept file's private copy."""
+        return tuple(self.files.get(item, item) for item in self.items)
 
 
 def _encode_line(obj: dict[str, Any]) -> bytes:
@@ -54,8 +72,12 @@ class LinkJournal:
     Creating the parent folder is the caller's job (``AppPaths.ensure()``).
     """
 
+    # Larger files are journaled by path only (aria2 refuses such requests anyway).
+    MAX_KEPT_FILE_BYTES = 32 * 1024 * 1024
+
     def __init__(self, path: Path | str) -> None:
         self.path = Path(path)
+        self.files_dir = self.path.parent / f"{self.path.stem}-files"
         self._lock = threading.Lock()
         # The pending entries, read from disk once and then kept in step with
         # every write: the primary (which holds the instance lock) is the only
@@ -73,28 +95,83 @@ class LinkJournal:
         """
         if isinstance(items, str) or not items or not all(isinstance(i, str) for i in items):
             raise ValueError("journal items must be a non-empty list of strings")
+        entry_id = uuid.uuid4().hex
+        files = self._keep_files(entry_id, items)
         entry = JournalEntry(
-            id=uuid.uuid4().hex,
+            id=entry_id,
             items=tuple(items),
             options=dict(options or {}),
             source=source,
             ts=time.time(),
+            files=files,
         )
-        with self._lock:
-            self._append_line(_encode_line(_entry_record(entry)))
-            if self._pending is not None:
-                self._pending[entry.id] = entry
+        try:
+            with self._lock:
+                self._append_line(_encode_line(_entry_record(entry)))
+                if self._pending is not None:
+                    self._pending[entry.id] = entry
+        except BaseException:
+            self._drop_files(entry_id)
+            raise
         return entry.id
 
-    def mark_done(self, entry_id: str) -> None:
-        """Record durably that aria2 now holds the entry's links."""
+    def _keep_files(self, entry_id: str, items: list[str]) -> dict[str, str]:
+        """Copy each .torrent/.metalink item into the app home, durably.
+
+        An item that is not such a file, or cannot be read, is journaled as
+        it is: the drain reports it like any other bad link. A failure to
+        *write* the copy (a full disk) is raised, so the batch is refused.
+        """
+        kept: dict[str, str] = {}
+        for item in items:
+            try:
+                link = parse_link(item)
+            except LinkError:
+                continue
+            if link.kind not in (LinkKind.TORRENT, LinkKind.METALINK) or item in kept:
+                continue
+            try:
+                if os.path.getsize(link.value) > self.MAX_KEPT_FILE_BYTES:
+                    continue
+                data = Path(link.value).read_bytes()
+            except OSError as exc:
+                log.info("journal: cannot keep a copy of %s (%s)", link.value, exc)
+                continue
+            folder = self.files_dir / entry_id
+            try:
+                for made in (self.files_dir, folder):
+                    made.mkdir(mode=0o700, exist_ok=True)
+                copy = folder / f"{len(kept)}-{os.path.basename(link.value)}"
+                write_atomic(copy, data)
+            except BaseException:
+                self._drop_files(entry_id)
+                raise
+            kept[item] = str(copy)
+        return kept
+
+    def _drop_files(self, entry_id: str) -> None:
+        shutil.rmtree(self.files_dir / entry_id, ignore_errors=True)
+
+    def mark_done(self, *entry_ids: str) -> None:
+        """Record durably that aria2 now holds these entries' links (one fsync for all)."""
+        if not entry_ids:
+            return
         with self._lock:
-            self._append_line(_encode_line({"done": entry_id}))
+            self._append_line(b"".join(_encode_line({"done": i}) for i in entry_ids))
             if self._pending is not None:
-                self._pending.pop(entry_id, None)
+                for entry_id in entry_ids:
+                    self._pending.pop(entry_id, None)
+        for entry_id in entry_ids:
+            self._drop_files(entry_id)
 
     def _append_line(self, line: bytes) -> None:
-        """Append one line durably; the caller holds ``self._lock``."""
+        """Append one whole line durably, or nothing; the caller holds ``self._lock``.
+
+        ``os.write`` may write only part of a line (a full disk, a signal).
+        The rest is written in a loop; if that fails, or fsync does, the file
+        is cut back to its old size and the error raised, so a line is never
+        acknowledged torn, and the next one never lands glued to a torn one.
+        """
         created = not self.path.exists()
         flags = os.O_RDWR | os.O_APPEND | os.O_CREAT | getattr(os, "O_BINARY", 0)
         fd = os.open(self.path, flags, PRIVATE_MODE)
@@ -108,8 +185,12 @@ class LinkJournal:
                 os.lseek(fd, size - 1, os.SEEK_SET)  # O_APPEND still writes at the end
                 if os.read(fd, 1) != b"\n":
                     line = b"\n" + line
-            os.write(fd, line)
-            os.fsync(fd)
+            try:
+                _write_all(fd, line)
+                os.fsync(fd)
+            except OSError:
+                _truncate_quietly(fd, size)
+                raise
         finally:
             os.close(fd)
         if created:
@@ -173,23 +254,55 @@ class LinkJournal:
         """
         with self._lock:
             keep = list(self._loaded().values())
+            self._drop_stray_files({e.id for e in keep})
             if not keep and not self.path.exists():
                 return 0
             self._rewrite(_encode_line(_entry_record(e)) for e in keep)
             return len(keep)
 
+    def _drop_stray_files(self, pending_ids: set[str]) -> None:
+        """Remove kept copies whose entry is done (a crash between done and removal)."""
+        try:
+            folders = list(self.files_dir.iterdir())
+        except OSError:
+            return
+        for folder in folders:
+            if folder.name not in pending_ids:
+                shutil.rmtree(folder, ignore_errors=True)
+
     def _rewrite(self, lines: Iterable[bytes]) -> None:
         write_atomic(self.path, b"".join(lines))
 
 
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        written = os.write(fd, view)
+        if written <= 0:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        view = view[written:]
+
+
+def _truncate_quietly(fd: int, size: int) -> None:
+    """Undo a partial append; the original error is the one worth raising."""
+    try:
+        os.ftruncate(fd, size)
+        os.fsync(fd)
+    except OSError as exc:
+        log.error("journal: could not undo a partial write: %s", exc)
+
+
 def _entry_record(entry: JournalEntry) -> dict[str, Any]:
-    return {
+    record = {
         "id": entry.id,
         "items": list(entry.items),
         "options": entry.options,
         "source": entry.source,
         "ts": entry.ts,
     }
+    if entry.files:
+        record["files"] = entry.files
+    return record
 
 
 def _entry_from(obj: Any) -> JournalEntry | None:
@@ -206,4 +319,11 @@ def _entry_from(obj: Any) -> JournalEntry | None:
         return None
     if isinstance(ts, bool) or not isinstance(ts, int | float):
         return None
-    return JournalEntry(id=entry_id, items=tuple(items), options=options, source=source, ts=ts)
+    files = obj.get("files", {})
+    if not isinstance(files, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in files.items()
+    ):
+        return None
+    return JournalEntry(
+        id=entry_id, items=tuple(items), options=options, source=source, ts=ts, files=files
+    )

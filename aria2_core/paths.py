@@ -12,9 +12,12 @@ from __future__ import annotations
 
 import hashlib
 import os
+import stat
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+
+from .errors import UnsafeFolderError
 
 HOME_ENV = "ARIA_TRAY_HOME"
 
@@ -136,14 +139,42 @@ class AppPaths:
         return self.home / "settings.ini"
 
     def ensure(self) -> None:
-        """Create the folders, user-only, so the socket and secrets stay private."""
+        """Create the folders, user-only, so the socket and secrets stay private.
+
+        Every folder, new or found, must be ours: another user could have
+        made it first (a shared ``XDG_RUNTIME_DIR``) to read our socket or
+        plant files. One of ours is set to 0700; one that is not ours, or the
+        socket folder being a symlink, raises :class:`UnsafeFolderError`.
+        Creating a folder may raise ``OSError``.
+        """
         for folder in (self.home, self.engine_dir, self.log_dir):
-            folder.mkdir(parents=True, exist_ok=True)
-            if sys.platform != "win32":
-                os.chmod(folder, 0o700)
+            ensure_private_dir(folder)
         name = self.server_name
         if sys.platform != "win32" and not name.startswith(str(self.home)):
-            Path(name).parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            parent = Path(name).parent
+            parent.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            ensure_private_dir(parent, follow_symlinks=False)
+
+
+def ensure_private_dir(folder: Path, *, follow_symlinks: bool = True) -> None:
+    """Create ``folder`` (0700) or reuse it only if it is a folder of ours; make it 0700."""
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    if sys.platform == "win32":
+        return
+    info = os.stat(folder) if follow_symlinks else os.lstat(folder)
+    if not stat.S_ISDIR(info.st_mode):
+        raise UnsafeFolderError(
+            f"{folder} is not a folder (a symlink or a file is in its place). Aria Tray "
+            "will not use it: remove it and start Aria Tray again."
+        )
+    if info.st_uid != os.getuid():
+        raise UnsafeFolderError(
+            f"The folder {folder} belongs to another user (uid {info.st_uid}, you are "
+            f"uid {os.getuid()}). Aria Tray will not keep its files there: remove that "
+            "folder, or point ARIA_TRAY_HOME (or XDG_RUNTIME_DIR) at a folder of your own."
+        )
+    if stat.S_IMODE(info.st_mode) != 0o700:
+        os.chmod(folder, 0o700)
 
 
 def default_download_dir() -> Path:

@@ -11,8 +11,9 @@ Start-up order (see ARCHITECTURE.md):
 Every exit path (tray Quit, ``--quit``, SIGTERM/SIGINT/SIGHUP, session end)
 goes through :meth:`PrimaryApp.request_quit` or, when the event loop is
 already ending, :meth:`PrimaryApp.shutdown_now`. Both are idempotent and
-keep one order: stop aria2c (save, shutdown, wait, kill), drop the ownership
-record, close the IPC server, and release the instance lock last.
+keep one order: close the IPC server (the doorbell) first, stop aria2c (save,
+shutdown, wait, kill), drop the ownership record, and release the instance
+lock last.
 """
 
 from __future__ import annotations
@@ -112,8 +113,8 @@ class PrimaryApp(QObject):
     # -- IPC --------------------------------------------------------------
     def _handle_request(self, request: Request) -> dict[str, Any]:
         if request.cmd == "open":
-            if self._quitting:
-                raise IpcError("Aria Tray is quitting; try again in a moment.")
+            # Even while quitting (a request taken just before the doorbell
+            # closed): the journal keeps it and the next start delivers it.
             return self._open(list(request.args.get("items", [])))
         if request.cmd == "status":
             return self.controller.status()
@@ -143,7 +144,11 @@ class PrimaryApp(QObject):
             for links, options, source in batches:
                 entries.append(self.controller.submit(links, source=source, options=options))
         except OSError as exc:
-            raise IpcError(f"Could not record the links: {exc}") from exc
+            raise IpcError(
+                f"Could not record the links in {self._paths.home} "
+                f"({exc.strerror or exc}). Nothing was added: free some disk space "
+                "or fix that folder, then try again."
+            ) from exc
         return {"accepted": len(items), "entry": entries[0] if entries else "", "entries": entries}
 
     # -- shutdown ---------------------------------------------------------
@@ -162,6 +167,10 @@ class PrimaryApp(QObject):
         self._quitting = True
         log.info("quitting (%s)", reason or "requested")
         self.guard.arm()
+        # The doorbell closes first: a launch from now on finds no server,
+        # waits for the lock and becomes the next primary, instead of being
+        # refused while the user sees nothing.
+        self.server.close()
         self.controller.stop(self._after_engine_stopped)
 
     def force_quit(self, reason: str, code: int) -> None:
@@ -190,6 +199,7 @@ class PrimaryApp(QObject):
             return
         self._finished = True
         self._quitting = True
+        self.server.close()  # first, as in request_quit
         self.controller.stop_now()
         self._close_front()
 
@@ -214,10 +224,34 @@ def session_end_receiver() -> QWindow | None:
     return window
 
 
+def raise_fd_limit() -> None:
+    """Lift the soft open-files limit to the hard one (Unix).
+
+    Desktops often start programs with a soft limit of 1,024. The primary
+    holds a socket per waiting launch, and at EMFILE ``QLocalServer`` would
+    close itself; the connection cap in ``IpcServer`` is the other half.
+    """
+    try:
+        import resource
+    except ImportError:  # Windows: handles are not limited this way
+        return
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    target = hard if hard != resource.RLIM_INFINITY else max(soft, 65536)
+    if soft == resource.RLIM_INFINITY or soft >= target:
+        return
+    try:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+    except (ValueError, OSError) as exc:
+        log.warning("could not raise the open-files limit from %d to %d: %s", soft, target, exc)
+        return
+    log.debug("open-files limit raised from %d to %d", soft, target)
+
+
 def run_primary(paths: AppPaths, lock: InstanceLock, items: list[str]) -> int:
     """Run the primary instance until it quits; returns the exit code."""
     setup_logging(paths)
     contain_app()  # Windows: before any child, so aria2c is born in our kill-on-close job
+    raise_fd_limit()
     qapp = QApplication.instance() or QApplication(sys.argv[:1])
     assert isinstance(qapp, QApplication)
     qapp.setApplicationName("aria-tray")

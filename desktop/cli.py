@@ -17,19 +17,20 @@ from collections.abc import Callable
 from typing import Any
 
 from aria2_core import APP_NAME, __version__
-from aria2_core.errors import AriaTrayError, IpcError
+from aria2_core.errors import AriaTrayError, IpcError, UnsafeFolderError
 from aria2_core.home_check import HomeError, check_home
 from aria2_core.links import parse_many
 from aria2_core.paths import AppPaths
 
 from .frozen_env import attach_parent_console, restore_process_environment
-from .ipc_client import PrimaryUnavailable, forward_or_acquire, send_request
+from .ipc_client import PrimaryBusy, PrimaryUnavailable, forward_or_acquire, send_request
 
 EXIT_OK = 0
 EXIT_ERROR = 1
 EXIT_USAGE = 2
 EXIT_NOT_RUNNING = 3
 QUIT_WAIT_S = 15.0
+CONTROL_WAIT_S = 10.0  # --status/--quit/--show retry a busy primary this long
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -123,7 +124,10 @@ def _all_rejected(items: list[str], cwd: str) -> bool:
 def _control(paths: AppPaths, cmd: str) -> int:
     """--quit, --show, --status: talk to a running primary; never start one."""
     try:
-        result = send_request(paths.server_name, cmd, {})
+        result = send_request(paths.server_name, cmd, {}, timeout=CONTROL_WAIT_S)
+    except PrimaryBusy as exc:
+        _err(f"{exc}; try again in a moment.")
+        return EXIT_ERROR
     except PrimaryUnavailable:
         if cmd == "status":
             _print_json({"running": False, "home": str(paths.home)})
@@ -226,7 +230,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         check_home(paths)  # another user's home or files, a folder where a file goes
         paths.ensure()
-    except HomeError as exc:
+    except (HomeError, UnsafeFolderError) as exc:
         _err(str(exc))
         return EXIT_ERROR
     except OSError as exc:
@@ -240,7 +244,9 @@ def main(argv: list[str] | None = None) -> int:
         cmd, payload = ("open", {"items": items, "cwd": cwd}) if items else ("show", {})
         rejected = _all_rejected(items, cwd)
         try_lock, get_lock = _lazy_lock(paths)
-        result = forward_or_acquire(paths.server_name, cmd, payload, try_lock)
+        result = forward_or_acquire(
+            paths.server_name, cmd, payload, try_lock, lock_path=paths.lock_file
+        )
         if result is not None:
             # Handed over all the same: the primary says it in a tray notice too.
             return EXIT_ERROR if rejected else EXIT_OK

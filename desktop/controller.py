@@ -38,6 +38,9 @@ from .tasks import TaskRunner
 log = logging.getLogger("aria_tray.controller")
 
 ACTIVE_POLL_MS = 1000
+# A failed drain is retried after 0.5 s, 1 s, 2 s, … at most 30 s apart.
+DRAIN_RETRY_FIRST_MS = 500
+DRAIN_RETRY_MAX_MS = 30_000
 
 
 @dataclass(frozen=True)
@@ -72,6 +75,13 @@ class Controller(TaskControls, EngineSettingsControl):
         self._journal = LinkJournal(paths.journal_file)
         self._draining = False
         self._started_at = time.time()  # journal entries older than this are replays
+        # Entries a drain has sent to aria2 in this run: if they are still
+        # pending, that drain failed part-way and aria2 may hold some of them.
+        self._sent: set[str] = set()
+        self._retry_ms = 0
+        self._retry_timer = QTimer(self)
+        self._retry_timer.setSingleShot(True)
+        self._retry_timer.timeout.connect(self._drain)
         self._stats = GlobalStat.from_dict({})
         self._stopping = False
 
@@ -92,6 +102,7 @@ class Controller(TaskControls, EngineSettingsControl):
         """Stop polling, then the engine; ``on_stopped`` runs when aria2c is gone."""
         self._stopping = True
         self._poll_timer.stop()
+        self._retry_timer.stop()
         self._note_progress_at_stop()
         self.engine.stop(on_stopped)
 
@@ -104,6 +115,7 @@ class Controller(TaskControls, EngineSettingsControl):
         """Blocking, bounded stop; ``save=False`` skips aria2's RPC (a forced quit)."""
         self._stopping = True
         self._poll_timer.stop()
+        self._retry_timer.stop()
         self.engine.stop_now(save)
         self.tasks.shutdown()
         self._shutdown_settings_control()
@@ -133,20 +145,26 @@ class Controller(TaskControls, EngineSettingsControl):
         if not pending:
             return
         self._draining = True
+        self._retry_timer.stop()
         entries = pending[:50]
-
+        retried = frozenset(e.id for e in entries if e.id in self._sent)
+        self._sent.update(e.id for e in entries)
         started, ledger = self._started_at, self.ledger
+        default_dir = str(self._settings.download_dir)
 
         def send() -> list[EntryOutcome]:
-            return hand_over(client, entries, started, ledger, str(self._settings.download_dir))
+            return hand_over(client, entries, started, ledger, default_dir, retried=retried)
 
         self.tasks.run(send, on_done=self._drained, on_error=self._drain_failed)
 
     def _drained(self, outcomes: list[EntryOutcome]) -> None:
         self._draining = False
+        self._retry_ms = 0
         added = 0
+        done = [outcome.entry.id for outcome in outcomes]
+        self._journal.mark_done(*done)
+        self._sent.difference_update(done)
         for outcome in outcomes:
-            self._journal.mark_done(outcome.entry.id)
             added += len(outcome.gids)
             if outcome.already_there:
                 log.info("%d replayed link(s) were already in aria2", outcome.already_there)
@@ -167,9 +185,18 @@ class Controller(TaskControls, EngineSettingsControl):
         QTimer.singleShot(0, self._drain)
 
     def _drain_failed(self, exc: BaseException) -> None:
-        # The entries stay in the journal; the next ready engine replays them.
+        """Keep the entries and try again later, with backoff.
+
+        aria2 may have taken some of them before the failure (a timeout while
+        it was busy): the retry checks them against its queue first.
+        """
         self._draining = False
-        log.warning("could not hand links to aria2 yet: %s", exc)
+        self._retry_ms = min(max(2 * self._retry_ms, DRAIN_RETRY_FIRST_MS), DRAIN_RETRY_MAX_MS)
+        log.warning(
+            "could not hand links to aria2 yet: %s; retrying in %.1f s", exc, self._retry_ms / 1000
+        )
+        if not self._stopping:
+            self._retry_timer.start(self._retry_ms)
 
     # -- actions ----------------------------------------------------------
     def pause_all(self) -> None:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import errno
 import logging
+import os
 import random
 import socket
 import sys
@@ -34,12 +35,30 @@ from aria2_core.ipc_protocol import (
 log = logging.getLogger("aria_tray.ipc")
 
 _JITTER_S = (0.030, 0.120)
+_MAX_JITTER_S = 0.5  # waiting rounds grow to this, so 200 waiting launches stay cheap
+_BUSY_PAUSE_S = (0.005, 0.250)  # first and longest pause before retrying a busy primary
 _UNAVAILABLE_ERRNOS = {errno.ENOENT, errno.ECONNREFUSED, errno.ENOTSOCK}
+# A full AF_UNIX listen backlog: the primary is there but has not accepted yet.
+_BUSY_ERRNOS = {errno.EAGAIN, errno.EWOULDBLOCK}
+# A primary that took its lock this recently may still be starting (a burst of
+# launches from nothing starves it of CPU): keep waiting for it this long.
+START_GRACE_S = 60.0
+MAX_WAIT_S = 90.0
+# Once connected, how long to wait for the answer. A primary serving a burst
+# of 200 launches on a loaded machine may take this long; a frozen one is
+# reported when it passes.
+REPLY_TIMEOUT_S = 30.0
 
 
 class PrimaryUnavailable(IpcError):
-    """Nobody is serving the name: no socket, a refused connection, or a
-    primary that closed the connection without answering (it is going away).
+    """Nobody is serving the name: no socket, or a refused connection."""
+
+
+class PrimaryBusy(PrimaryUnavailable):
+    """A primary is there but did not take this request: its listen backlog is
+    full (EAGAIN), or it closed the connection without answering (at its
+    connection cap, or closing its doorbell to quit). Worth retrying; a
+    request that got no answer was not acknowledged, so nothing is doubled.
     """
 
 
@@ -60,10 +79,20 @@ def send_request(
     request_id = new_request_id()
     frame = encode_request(cmd, args, request_id=request_id)
     deadline = time.monotonic() + timeout
-    if sys.platform == "win32":
-        line = _exchange_qt(server_name, frame, deadline, timeout)
-    else:
-        line = _exchange_unix(server_name, frame, deadline, timeout)
+    exchange = _exchange_qt if sys.platform == "win32" else _exchange_unix
+    pause = _BUSY_PAUSE_S[0]
+    while True:
+        try:
+            line = exchange(server_name, frame, deadline, timeout)
+            break
+        except PrimaryBusy as exc:
+            # Busy is not gone: retry the same request (same id) until the
+            # deadline, with growing, jittered pauses so a crowd spreads out.
+            if deadline - time.monotonic() <= pause:
+                raise
+            log.debug("%s; retrying", exc)
+            time.sleep(random.uniform(pause, 2 * pause))
+            pause = min(2 * pause, _BUSY_PAUSE_S[1])
     try:
         reply = decode_reply(line)
     except FrameError as exc:
@@ -86,8 +115,8 @@ def _timed_out(server_name: str, timeout: float) -> IpcError:
     )
 
 
-def _closed(server_name: str) -> PrimaryUnavailable:
-    return PrimaryUnavailable(f"Aria Tray on {server_name} closed the connection without answering")
+def _closed(server_name: str) -> PrimaryBusy:
+    return PrimaryBusy(f"Aria Tray on {server_name} closed the connection without answering")
 
 
 def _exchange_unix(server_name: str, frame: bytes, deadline: float, timeout: float) -> bytes:
@@ -101,6 +130,8 @@ def _exchange_unix(server_name: str, frame: bytes, deadline: float, timeout: flo
         except OSError as exc:
             if exc.errno in _UNAVAILABLE_ERRNOS:
                 raise PrimaryUnavailable(f"no Aria Tray is listening on {server_name}") from None
+            if exc.errno in _BUSY_ERRNOS:
+                raise PrimaryBusy(f"Aria Tray on {server_name} is busy (backlog full)") from None
             raise IpcError(f"Cannot connect to Aria Tray on {server_name}: {exc}") from None
         try:
             sock.settimeout(_remaining(deadline))
@@ -205,6 +236,7 @@ def forward_or_acquire(
     args: dict[str, Any],
     try_lock: Callable[[], bool],
     deadline: float = 10.0,
+    lock_path: str | os.PathLike[str] | None = None,
 ) -> dict[str, Any] | None:
     """Forward to the primary, or become it; None means "you are the primary now".
 
@@ -212,29 +244,50 @@ def forward_or_acquire(
     If nobody answers, it tries the lock: a free lock means there is no
     primary, so the caller takes over. A held lock with no server behind it
     is a primary still starting (between locking and listening) or one that
-    is quitting, so wait 30–120 ms with jitter, to keep simultaneous launches
-    from moving in lockstep, and try again until ``deadline`` seconds pass.
-    Any other failure (a refusal, a garbled reply) is final and raised at once.
+    is quitting (it closes its doorbell first), so wait with jitter, to keep
+    simultaneous launches from moving in lockstep, and try again until
+    ``deadline`` seconds pass. The pauses grow from 30–120 ms to 0.5 s, so a
+    crowd of waiting launches does not starve the primary of CPU.
+
+    A primary that took the lock (``lock_path``'s modification time) less than
+    :data:`START_GRACE_S` ago may still be starting on a loaded machine, so the
+    wait stretches until then, but never past :data:`MAX_WAIT_S`. Any other
+    failure (a refusal, a garbled reply) is final and raised at once.
     """
-    end = time.monotonic() + deadline
+    begin = time.monotonic()
+    end = begin + deadline
     rounds = 0
+    jitter = _JITTER_S
     while True:
         rounds += 1
         try:
             # A primary that accepted the connection is up: give it at least a
             # second to answer even when the waiting budget is nearly spent.
-            budget = min(5.0, max(end - time.monotonic(), 1.0))
+            budget = max(REPLY_TIMEOUT_S, end - time.monotonic())
             return send_request(server_name, cmd, args, timeout=budget)
         except PrimaryUnavailable as exc:
             log.debug("round %d: %s", rounds, exc)
         if try_lock():
             log.debug("no primary answered on %s; this launch is the primary now", server_name)
             return None
+        end = max(end, _starting_until(lock_path, begin))
         left = end - time.monotonic()
         if left <= 0:
             raise IpcError(
                 f"Another Aria Tray holds the lock but does not answer on {server_name} "
-                f"(waited {deadline:.1f} s, {rounds} attempts). If it is frozen, end that "
-                "process and start Aria Tray again."
+                f"(waited {time.monotonic() - begin:.1f} s, {rounds} attempts). If it is "
+                "frozen, end that process and start Aria Tray again."
             )
-        time.sleep(min(random.uniform(*_JITTER_S), left))
+        time.sleep(min(random.uniform(*jitter), left))
+        jitter = (min(jitter[0] * 1.5, _MAX_JITTER_S / 2), min(jitter[1] * 1.5, _MAX_JITTER_S))
+
+
+def _starting_until(lock_path: str | os.PathLike[str] | None, begin: float) -> float:
+    """Until when a lock holder may still be starting, on the monotonic clock."""
+    if lock_path is None:
+        return begin
+    try:
+        age = max(0.0, time.time() - os.stat(lock_path).st_mtime)
+    except OSError:
+        return begin
+    return min(time.monotonic() + START_GRACE_S - age, begin + MAX_WAIT_S)

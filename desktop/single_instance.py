@@ -27,7 +27,7 @@ from typing import Any
 
 from filelock import FileLock
 from filelock import Timeout as FileLockTimeout
-from PySide6.QtCore import QLockFile, QObject, QTimer
+from PySide6.QtCore import QFileSystemWatcher, QLockFile, QObject, QTimer
 from PySide6.QtNetwork import QAbstractSocket, QLocalServer, QLocalSocket
 
 from aria2_core.errors import IpcError
@@ -45,6 +45,14 @@ from .win_pipe import claim_pipe_name, release_claim
 log = logging.getLogger("aria_tray.ipc")
 
 DEFAULT_IDLE_TIMEOUT_MS = 5000
+# The listen backlog (Qt passes it to listen(2) on Unix): a burst of launches
+# waits in the kernel instead of meeting EAGAIN.
+MAX_PENDING_CONNECTIONS = 512
+# Clients served at once; more are closed at once, unread, and retry. This keeps
+# a flood of connections from exhausting our file descriptors (EMFILE makes
+# QLocalServer close itself and delete its socket).
+MAX_CONNECTIONS = 128
+RELISTEN_RETRY_MS = 1000
 # An empty or garbled lock file younger than this may be mid-creation.
 UNREADABLE_LOCK_GRACE_S = 1.0
 # How long one attempt waits for another launch's "try, remove, try again".
@@ -216,19 +224,34 @@ class IpcServer(QObject):
         parent: QObject | None = None,
         *,
         idle_timeout_ms: int = DEFAULT_IDLE_TIMEOUT_MS,
+        max_connections: int = MAX_CONNECTIONS,
     ) -> None:
         super().__init__(parent)
         self.server_name = server_name
         self._handler = handler
         self._idle_timeout_ms = idle_timeout_ms
+        self._max_connections = max_connections
         self._server = QLocalServer(self)
         self._server.setSocketOptions(QLocalServer.SocketOption.UserAccessOption)
+        self._server.setMaxPendingConnections(MAX_PENDING_CONNECTIONS)
         self._server.newConnection.connect(self._on_new_connection)
         self._conns: set[_Connection] = set()
         self._closed = False
+        self._at_cap = False
+        # QLocalServer closes itself (and deletes its socket) when accept()
+        # fails, and says nothing. Watching the socket file notices that, or
+        # anyone deleting it, without polling; then we listen again.
+        self._watcher = QFileSystemWatcher(self)
+        self._watcher.fileChanged.connect(self._check_listening)
+        self._relisten_timer = QTimer(self)
+        self._relisten_timer.setSingleShot(True)
+        self._relisten_timer.setInterval(RELISTEN_RETRY_MS)
+        self._relisten_timer.timeout.connect(self._check_listening)
         self.served_count = 0  # requests answered (ok or handler error)
         self.rejected_count = 0  # malformed frames, each logged as a WARNING
         self.timed_out_count = 0  # clients dropped by the idle timeout
+        self.refused_count = 0  # connections over the cap, closed unread
+        self.relisten_count = 0  # times the server had stopped and listened again
 
     @property
     def is_listening(self) -> bool:
@@ -275,23 +298,59 @@ class IpcServer(QObject):
 
     def _after_listen(self) -> None:
         if sys.platform != "win32":
+            path = self._server.fullServerName()
             try:
-                os.chmod(self._server.fullServerName(), 0o600)
+                os.chmod(path, 0o600)
             except FileNotFoundError:
                 self._server.close()
                 raise IpcError(
                     f"The IPC socket {self.server_name} vanished right after listen()"
                 ) from None
+            if path not in self._watcher.files():
+                self._watcher.addPath(path)
         log.info("listening for other launches on %s", self._server.fullServerName())
 
+    def _check_listening(self, *_: object) -> None:
+        """Listen again if the server stopped or its socket file went away."""
+        if self._closed:
+            return
+        path = self._server.fullServerName() or self.server_name
+        if self._server.isListening() and (sys.platform == "win32" or os.path.exists(path)):
+            if path not in self._watcher.files():
+                self._watcher.addPath(path)  # replaced in place: watch the new one
+            return
+        log.warning(
+            "the IPC server on %s stopped (%s); listening again",
+            self.server_name,
+            self._server.errorString() or "socket file removed",
+        )
+        self._server.close()
+        try:
+            self.listen()
+        except IpcError as exc:
+            log.warning("%s; retrying in %d ms", exc, RELISTEN_RETRY_MS)
+            self._relisten_timer.start()
+            return
+        self.relisten_count += 1
+
     def close(self) -> None:
-        """Stop listening and drop every client; safe to call twice."""
+        """Stop listening and drop every client not yet answered; safe to call twice.
+
+        A dropped client sees the connection close without an answer, which
+        its launch treats as "busy": it retries, finds no server, and waits
+        for the lock. Nothing it sent was acknowledged, so nothing is lost.
+        """
         if self._closed:
             return
         self._closed = True
+        self._relisten_timer.stop()
+        if self._watcher.files():
+            self._watcher.removePaths(self._watcher.files())
         was_listening = self._server.isListening()
         self._server.close()
         for conn in list(self._conns):
+            if conn.closing and not conn.gone:
+                continue  # answered: let its reply (a --quit's pid) reach the client
             conn.closing = conn.gone = True
             conn.socket.abort()
             self._forget(conn)
@@ -305,7 +364,23 @@ class IpcServer(QObject):
             socket = self._server.nextPendingConnection()
             if socket is None:
                 break
+            if len(self._conns) >= self._max_connections:
+                self._refuse(socket)
+                continue
+            self._at_cap = False
             self._accept(socket)
+
+    def _refuse(self, socket: QLocalSocket) -> None:
+        """Close a connection over the cap at once; its client sees "busy" and retries."""
+        self.refused_count += 1
+        if not self._at_cap:
+            self._at_cap = True
+            log.warning(
+                "%d IPC clients at once: closing extra connections until some finish",
+                len(self._conns),
+            )
+        socket.abort()
+        socket.deleteLater()
 
     def _accept(self, socket: QLocalSocket) -> None:
         timer = QTimer(socket)

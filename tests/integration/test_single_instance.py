@@ -503,3 +503,48 @@ def test_forward_or_acquire_gives_up_on_a_silent_lock_holder(w: World) -> None:
     with pytest.raises(IpcError, match="holds the lock but does not answer on") as info:
         forward_or_acquire(w.sock, "show", {}, second.try_acquire, deadline=0.3)
     assert not isinstance(info.value, PrimaryUnavailable)
+
+
+def test_clients_retry_a_full_backlog_instead_of_failing(w: World) -> None:
+    """issue 8, item 1: EAGAIN on connect means "busy", not "gone".
+
+    The GUI thread is kept from accepting for a moment (as a primary busy
+    serving a burst is) while 150 clients connect: the backlog fills, and
+    every client must still get its answer.
+    """
+    server = w.server()
+    with ThreadPoolExecutor(150) as pool:
+        futures = [pool.submit(send_request, w.sock, "status", {}, 20.0) for _ in range(150)]
+        time.sleep(1.5)  # the event loop does not run: nothing is accepted meanwhile
+        w.qtbot.waitUntil(lambda: all(f.done() for f in futures), timeout=WAIT_MS)
+        results = [f.result() for f in futures]
+    assert len(results) == 150
+    w.idle(server)
+
+
+def test_connections_over_the_cap_are_closed_and_their_clients_retry(w: World) -> None:
+    """issue 8, item 6: a flood cannot take all our file descriptors."""
+    server = w.server()
+    server_cap = IpcServer(w.sock + "2", w.recorder, max_connections=4)
+    w.servers.append(server_cap)
+    server_cap.listen()
+    silent = [socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) for _ in range(10)]
+    try:
+        for conn in silent:
+            conn.connect(w.sock + "2")
+        w.qtbot.waitUntil(lambda: server_cap.refused_count >= 6, timeout=WAIT_MS)
+        assert server_cap.active_connections == 4
+    finally:
+        for conn in silent:
+            conn.close()
+    w.qtbot.waitUntil(lambda: server_cap.active_connections == 0, timeout=WAIT_MS)
+    assert w.run(lambda: send_request(w.sock + "2", "status", {}))["cmd"] == "status"
+    w.idle(server)
+
+
+def test_server_listens_again_when_its_socket_is_removed(w: World) -> None:
+    """issue 8, item 6: QLocalServer closes itself on EMFILE and says nothing."""
+    server = w.server()
+    os.unlink(w.sock)
+    w.qtbot.waitUntil(lambda: server.relisten_count == 1, timeout=WAIT_MS)
+    assert w.send("status")["cmd"] == "status"

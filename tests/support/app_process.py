@@ -208,7 +208,7 @@ class AppHome:
 
         def ready() -> dict[str, Any] | None:
             try:
-                result = self.run("--status", timeout=10)
+                result = self.run("--status", timeout=30)
             except subprocess.TimeoutExpired:
                 return None  # a primary busy starting (a loaded host): ask again
             if result.returncode != 0:

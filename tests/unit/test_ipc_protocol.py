@@ -35,7 +35,6 @@ def request_obj(**overrides: object) -> dict[str, object]:
     ("cmd", "args"),
     [
         ("open", {"items": ["https://example.org/a.iso", "magnet:?xt=urn:btih:abc"], "cwd": "/"}),
-        ("open", {"items": [], "cwd": ""}),
         ("show", {}),
         ("quit", {}),
         ("status", {}),
@@ -92,7 +91,12 @@ def test_non_utf8_file_names_survive() -> None:
             frame(request_obj(cmd="open", args={"items": ["a", ""], "cwd": ""})),
             "item 1 is an empty",
         ),
-        (frame(request_obj(cmd="open", args={"items": [], "cwd": None})), "'cwd' must be a string"),
+        (
+            frame(request_obj(cmd="open", args={"items": ["a"], "cwd": None})),
+            "'cwd' must be a string",
+        ),
+        # issue 8: an empty batch used to pass and then raise in the journal
+        (frame(request_obj(cmd="open", args={"items": [], "cwd": ""})), "'items' is empty"),
     ],
 )
 def test_decode_request_rejects_with_reason(data: bytes, reason: str) -> None:

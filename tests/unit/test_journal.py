@@ -163,3 +163,44 @@ def test_the_in_memory_view_matches_what_a_fresh_reader_sees(tmp_path: Path) -> 
     assert [e.id for e in journal.pending()] == [second]
     journal.compact()
     assert journal.pending() == LinkJournal(path).pending()
+
+
+def test_a_torrent_is_kept_as_a_private_copy_until_done(
+    journal: LinkJournal, tmp_path: Path
+) -> None:
+    """issue 8, item 3: browsers delete the temporary .torrent they handed over."""
+    torrent = tmp_path / "tmp-from-browser.torrent"
+    torrent.write_bytes(b"d4:infod4:name1:xee")
+    entry_id = journal.append([str(torrent), "https://a.example/f"])
+    torrent.unlink()
+
+    [entry] = LinkJournal(journal.path).pending()  # as the next start reads it
+    copy = Path(entry.sources[0])
+    assert entry.items[0] == str(torrent) and entry.sources[1] == "https://a.example/f"
+    assert copy.read_bytes() == b"d4:infod4:name1:xee" and copy.suffix == ".torrent"
+    if sys.platform != "win32":
+        assert stat.S_IMODE(copy.stat().st_mode) == 0o600
+        assert stat.S_IMODE(journal.files_dir.stat().st_mode) == 0o700
+
+    journal.mark_done(entry_id)
+    assert not copy.exists()
+
+
+def test_compact_drops_copies_of_entries_that_are_done(
+    journal: LinkJournal, tmp_path: Path
+) -> None:
+    torrent = tmp_path / "a.torrent"
+    torrent.write_bytes(b"d4:infod4:name1:aee")
+    kept = journal.append([str(torrent)])
+    stray = journal.files_dir / "0123456789abcdef"  # a crash between done and removal
+    stray.mkdir()
+    (stray / "0-b.torrent").write_bytes(b"x")
+    journal.compact()
+    assert not stray.exists()
+    assert (journal.files_dir / kept).is_dir()
+
+
+def test_many_entries_are_marked_done_in_one_write(journal: LinkJournal) -> None:
+    ids = [journal.append([f"https://a.example/{n}"]) for n in range(3)]
+    journal.mark_done(*ids[:2])
+    assert [e.id for e in LinkJournal(journal.path).pending()] == ids[2:]
