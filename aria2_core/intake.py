@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import LinkError, RpcError
+from .history import HistoryStore
 from .journal import JournalEntry
 from .ledger import MAGNET, METALINK, TORRENT, URI, DownloadLedger, Origin
 from .link_identity import link_identity, task_identities
@@ -115,12 +116,14 @@ def hand_over(
     ledger: DownloadLedger | None = None,
     default_dir: str = "",
     retried: Collection[str] = (),
+    history: HistoryStore | None = None,
 ) -> list[EntryOutcome]:
     """Add each entry's links in one ``system.multicall``; then save the session.
 
     Entries older than ``replayed_before`` (the app's start time) are replays,
     and entries whose id is in ``retried`` were sent by a drain that failed;
-    both are checked against what aria2 already holds. Bad links become
+    both are checked against what aria2 already holds, and against
+    ``history`` (downloads that finished and left aria2's lists meanwhile). Bad links become
     problems of their entry; the good ones still go in. Each added gid's
     origin goes into ``ledger`` before the session is saved.
     """
@@ -128,7 +131,13 @@ def hand_over(
     def rechecked(entry: JournalEntry) -> bool:
         return entry.ts < replayed_before or entry.id in retried
 
-    known = known_uris(client) if any(rechecked(e) for e in entries) else set()
+    known: set[str] = set()
+    if any(rechecked(e) for e in entries):
+        known = known_uris(client)
+        for record in history.records() if history is not None else []:
+            known.update(record.uris)
+            if record.info_hash:
+                known.add(f"btih:{record.info_hash.lower()}")
     outcomes = []
     origins: list[Origin] = []
     for entry in entries:

@@ -149,11 +149,13 @@ class Controller(TaskControls, EngineSettingsControl):
         entries = pending[:50]
         retried = frozenset(e.id for e in entries if e.id in self._sent)
         self._sent.update(e.id for e in entries)
-        started, ledger = self._started_at, self.ledger
+        started, ledger, history = self._started_at, self.ledger, self.history
         default_dir = str(self._settings.download_dir)
 
         def send() -> list[EntryOutcome]:
-            return hand_over(client, entries, started, ledger, default_dir, retried=retried)
+            return hand_over(
+                client, entries, started, ledger, default_dir, retried=retried, history=history
+            )
 
         self.tasks.run(send, on_done=self._drained, on_error=self._drain_failed)
 

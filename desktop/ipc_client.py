@@ -40,10 +40,11 @@ _BUSY_PAUSE_S = (0.005, 0.250)  # first and longest pause before retrying a busy
 _UNAVAILABLE_ERRNOS = {errno.ENOENT, errno.ECONNREFUSED, errno.ENOTSOCK}
 # A full AF_UNIX listen backlog: the primary is there but has not accepted yet.
 _BUSY_ERRNOS = {errno.EAGAIN, errno.EWOULDBLOCK}
-# A primary that took its lock this recently may still be starting (a burst of
-# launches from nothing starves it of CPU): keep waiting for it this long.
-START_GRACE_S = 60.0
-MAX_WAIT_S = 90.0
+# A lock holder that is not answering yet but uses CPU is a primary still
+# starting (a burst of launches from nothing starves it): each sign of progress
+# moves the deadline to at least this far ahead, but never past MAX_WAIT_S.
+PROGRESS_GRACE_S = 15.0
+MAX_WAIT_S = 120.0
 # Once connected, how long to wait for the answer. A primary serving a burst
 # of 200 launches on a loaded machine may take this long; a frozen one is
 # reported when it passes.
@@ -249,20 +250,22 @@ def forward_or_acquire(
     ``deadline`` seconds pass. The pauses grow from 30–120 ms to 0.5 s, so a
     crowd of waiting launches does not starve the primary of CPU.
 
-    A primary that took the lock (``lock_path``'s modification time) less than
-    :data:`START_GRACE_S` ago may still be starting on a loaded machine, so the
-    wait stretches until then, but never past :data:`MAX_WAIT_S`. Any other
+    A lock holder (named in ``lock_path``) that uses CPU between rounds is
+    starting on a loaded machine, not frozen: each time it does, the deadline
+    moves to at least :data:`PROGRESS_GRACE_S` ahead, never past
+    :data:`MAX_WAIT_S`. A frozen or stopped one is reported at ``deadline``. Any other
     failure (a refusal, a garbled reply) is final and raised at once.
     """
     begin = time.monotonic()
     end = begin + deadline
     rounds = 0
     jitter = _JITTER_S
+    holder: tuple[int, float] | None = None  # the lock holder's pid and CPU when it last moved
     while True:
         rounds += 1
         try:
-            # A primary that accepted the connection is up: give it at least a
-            # second to answer even when the waiting budget is nearly spent.
+            # A primary that accepted the connection is up: give it its full
+            # reply time even when the waiting budget is nearly spent.
             budget = max(REPLY_TIMEOUT_S, end - time.monotonic())
             return send_request(server_name, cmd, args, timeout=budget)
         except PrimaryUnavailable as exc:
@@ -270,7 +273,18 @@ def forward_or_acquire(
         if try_lock():
             log.debug("no primary answered on %s; this launch is the primary now", server_name)
             return None
-        end = max(end, _starting_until(lock_path, begin))
+        if rounds == 1:  # the first try loads Qt, slow on a loaded machine: not its fault
+            end = max(end, time.monotonic() + deadline)
+        # CPU is compared with the last time it moved, not the last round: a
+        # starved process gains CPU in clock ticks, seconds apart.
+        activity = _holder_activity(lock_path)
+        if activity is not None:
+            pid, cpu, busy = activity
+            moved = holder is not None and holder[0] == pid and cpu > holder[1]
+            if holder is None or holder[0] != pid or moved:
+                holder = (pid, cpu)
+            if moved or busy:
+                end = max(end, min(time.monotonic() + PROGRESS_GRACE_S, begin + MAX_WAIT_S))
         left = end - time.monotonic()
         if left <= 0:
             raise IpcError(
@@ -282,12 +296,33 @@ def forward_or_acquire(
         jitter = (min(jitter[0] * 1.5, _MAX_JITTER_S / 2), min(jitter[1] * 1.5, _MAX_JITTER_S))
 
 
-def _starting_until(lock_path: str | os.PathLike[str] | None, begin: float) -> float:
-    """Until when a lock holder may still be starting, on the monotonic clock."""
+def _holder_activity(
+    lock_path: str | os.PathLike[str] | None,
+) -> tuple[int, float, bool] | None:
+    """The lock holder's pid, CPU seconds, and whether it is running or waiting
+    for the disk right now (an fsync on a busy disk is work too); None if unknown.
+
+    Read without Qt (the file starts with the holder's pid). psutil is
+    imported only here, by a launch that is already waiting.
+    """
     if lock_path is None:
-        return begin
+        return None
     try:
-        age = max(0.0, time.time() - os.stat(lock_path).st_mtime)
-    except OSError:
-        return begin
-    return min(time.monotonic() + START_GRACE_S - age, begin + MAX_WAIT_S)
+        with open(lock_path, "rb") as handle:
+            pid = int(handle.read(64).split(b"\n", 1)[0])
+    except (OSError, ValueError):
+        return None
+    if pid <= 0 or pid == os.getpid():
+        return None
+    import psutil
+
+    try:
+        proc = psutil.Process(pid)
+        status = proc.status()
+        if status in (psutil.STATUS_STOPPED, psutil.STATUS_ZOMBIE):
+            return None
+        times = proc.cpu_times()
+    except psutil.Error:
+        return None
+    busy = status in (psutil.STATUS_RUNNING, psutil.STATUS_DISK_SLEEP)
+    return pid, float(times.user + times.system), busy

@@ -8,6 +8,7 @@ from pathlib import Path
 from aria2_core.intake import hand_over, known_uris
 from aria2_core.journal import JournalEntry
 from support.aria2_daemon import Aria2Daemon
+from support.fixture_files import multi_file_torrent
 
 CLOSED = "http://127.0.0.1:9"  # nothing listens: downloads stay harmlessly failed/paused
 
@@ -97,3 +98,25 @@ def test_a_torrent_added_paused_is_restored_paused_from_the_private_copy(tmp_pat
         status = second.client.tell_status(gid, ["status", "dir", "bittorrent"])
     assert status["status"] == "paused" and status["dir"] == str(tmp_path / "dl")
     assert status["bittorrent"]["info"]["name"] == "pair"
+
+
+def test_retried_entry_skips_what_aria2_took_before_the_timeout(aria2_daemon: Aria2Daemon) -> None:
+    """issue 8, item 5: a drain that timed out may have been half done."""
+    client = aria2_daemon.client
+    magnet = "magnet:?xt=urn:btih:" + "c" * 40 + "&dn=x"
+    entry = _entry(f"{CLOSED}/retry.bin", magnet)
+    hand_over(client, [entry], replayed_before=0.0)  # aria2 took it; the caller never heard
+    [outcome] = hand_over(client, [entry], replayed_before=0.0, retried={entry.id})
+    assert outcome.already_there == 2 and outcome.gids == []
+    waiting = client.tell_waiting(0, 100, ["infoHash", "files"])
+    assert sum(t.get("infoHash") == "c" * 40 for t in waiting) == 1
+
+
+def test_retried_torrent_is_matched_by_its_info_hash(
+    aria2_daemon: Aria2Daemon, tmp_path: Path
+) -> None:
+    torrent = multi_file_torrent(tmp_path / "t.torrent", "retried", [4096])
+    entry = _entry(str(torrent))
+    hand_over(aria2_daemon.client, [entry], replayed_before=0.0)
+    [outcome] = hand_over(aria2_daemon.client, [entry], replayed_before=0.0, retried={entry.id})
+    assert outcome.already_there == 1 and outcome.gids == []
