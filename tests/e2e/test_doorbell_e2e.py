@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import os
-import resource
 import socket
 import subprocess
 import sys
@@ -32,6 +31,8 @@ pytestmark = [
 
 def _low_fd_limit() -> None:
     """Runs in the child: the soft limit a desktop session often gives programs."""
+    import resource  # POSIX only: imported where the module is not skipped
+
     _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (1024, hard))
 
@@ -43,6 +44,7 @@ def test_a_flood_of_connections_does_not_kill_the_doorbell(
     status = app_home.wait_ready(30)
     assert status["app_pid"] == primary.pid
     sock_path = str(app_home.home / "ipc.sock")
+    import resource
 
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     if soft < 2000:

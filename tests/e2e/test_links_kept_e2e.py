@@ -24,7 +24,10 @@ from support.app_process import AppHome, wait_until
 from support.fixture_files import multi_file_torrent
 from support.http_server import PayloadFactory
 
-pytestmark = pytest.mark.e2e
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.skipif(os.name != "posix", reason="POSIX signals (SIGSTOP freezes aria2c)"),
+]
 
 
 def _stderr(proc: subprocess.Popen[bytes]) -> str:
