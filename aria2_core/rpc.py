@@ -29,8 +29,6 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-import requests
-
 from .errors import LinkError, RpcConnectionError, RpcError, RpcUnauthorizedError
 from .links import Link, LinkKind
 
@@ -131,6 +129,10 @@ class Aria2Client:
         self._secret = secret
         self._ids = itertools.count(1)
         self._id_lock = threading.Lock()
+        # Imported here, not at the top: requests costs a quarter of a second and
+        # megabytes, and the primary launches aria2c before it needs a client.
+        import requests
+
         self._session = requests.Session()
         # An HTTP(S)_PROXY or ALL_PROXY in the environment must never capture
         # loopback RPC, and a .netrc must not add credentials to it.
@@ -166,6 +168,8 @@ class Aria2Client:
     def _post(self, method: str, params: list[Any], timeout: float | None) -> Any:
         payload = {"jsonrpc": "2.0", "id": self._next_id(), "method": method, "params": params}
         wait = self.timeout if timeout is None else timeout
+        import requests  # already loaded by __init__: a dict look-up
+
         try:
             response = self._session.post(self.url, json=payload, timeout=wait)
         except requests.Timeout as exc:

@@ -1,12 +1,19 @@
 """Bootstrap and shutdown of the primary instance.
 
-Start-up order (see ARCHITECTURE.md):
+Start-up order (see ARCHITECTURE.md): the engine and the doorbell first,
+the UI after, so aria2c starts while the widget code imports.
 
 1. the caller already holds the instance lock;
 2. ``QApplication`` (quit-on-last-window-closed off: we live in the tray);
 3. the command line's own links go into the journal, before anything can fail;
 4. the IPC server listens, so waiting second launches get through at once;
-5. signal relay, controller (engine start is asynchronous), tray.
+5. signal relay, controller; the engine starts (orphan check on the worker,
+   then aria2c is launched from the event loop);
+6. once aria2c was launched (or its start failed, or ``UI_FALLBACK_MS``
+   passed), the UI modules are imported and the tray, dialogs' owner and
+   first-run window are built, from the event loop. Until then the
+   controller journals and acknowledges links as always; a ``show`` and the
+   controller's notices wait for the UI.
 
 Every exit path (tray Quit, ``--quit``, SIGTERM/SIGINT/SIGHUP, session end)
 goes through :meth:`PrimaryApp.request_quit` or, when the event loop is
@@ -33,22 +40,26 @@ from aria2_core.errors import AriaTrayError, IpcError
 from aria2_core.ipc_protocol import Request
 from aria2_core.paths import AppPaths
 
-from .app_ui import AppUi
-from .controller import Controller
+from .controller import Controller, Notice
 from .i18n import install_translators, language_choice
 from .logging_setup import setup_logging
 from .preferences import Preferences
 from .quit_guard import QuitGuard
 from .settings import AppSettings, SettingsStore, engine_settings
 from .single_instance import InstanceLock, IpcServer
-from .tray import Tray
 from .unix_signals import SignalRelay
 from .win_job import contain_app
 
 if TYPE_CHECKING:
+    from .app_ui import AppUi
     from .main_window import MainWindow
+    from .tray import Tray
 
 log = logging.getLogger("aria_tray.app")
+
+# The UI is built once aria2c was launched; this long at most after start-up
+# (an orphan check that waits for a dying aria2c must not keep the tray away).
+UI_FALLBACK_MS = 1500
 
 
 def engine_settings_from_env(settings: AppSettings | None = None) -> EngineSettings:
@@ -78,11 +89,11 @@ class PrimaryApp(QObject):
         self.server = IpcServer(paths.server_name, self._handle_request, self)
         self.signals = SignalRelay(self)
         self.signals.received.connect(self.guard.on_signal)
-        self.tray = Tray(self.controller, self)
-        self.tray.quit_requested.connect(lambda: self.request_quit("tray"))
-        self.ui = AppUi(self.controller, self.preferences, self.tray, self._make_window, self)
-        self.ui.quit_requested.connect(lambda: self.request_quit("window"))
-        self.ui.restart_requested.connect(self.request_restart)
+        self.tray: Tray | None = None  # built by build_ui, after aria2c was launched
+        self.ui: AppUi | None = None
+        self._show_asked = False  # a `show` that came before the UI
+        self._early_notices: list[Notice] = []
+        self.controller.notice.connect(self._keep_early_notice)
         self.restart_after_quit = False
         qapp.aboutToQuit.connect(self.shutdown_now)
         qapp.commitDataRequest.connect(self._on_session_ending)
@@ -106,9 +117,44 @@ class PrimaryApp(QObject):
             self.controller.submit(initial_items, source="command line")
         self.server.listen()
         self.controller.start()
+        self.controller.engine_launched.connect(self.build_ui)
+        self.controller.engine_state_changed.connect(self.build_ui)  # a start that failed
+        QTimer.singleShot(UI_FALLBACK_MS, self.build_ui)
+        log.info("%s %s primary started (pid %d)", APP_NAME, __version__, os.getpid())
+
+    @Slot()
+    def build_ui(self) -> None:
+        """Import the widget code and build the tray and the UI. Runs once, from the loop.
+
+        Deferred until aria2c was launched: importing the UI modules is most
+        of the start-up's CPU time, and aria2c (another process) gets going
+        meanwhile.
+        """
+        if self.ui is not None or self._quitting:
+            return
+        from .app_ui import AppUi  # deferred: see the module docstring
+        from .tray import Tray
+
+        self.controller.engine_launched.disconnect(self.build_ui)
+        self.controller.engine_state_changed.disconnect(self.build_ui)
+        self.tray = Tray(self.controller, self)
+        self.tray.quit_requested.connect(lambda: self.request_quit("tray"))
+        self.ui = AppUi(self.controller, self.preferences, self.tray, self._make_window, self)
+        self.ui.quit_requested.connect(lambda: self.request_quit("window"))
+        self.ui.restart_requested.connect(self.request_restart)
+        self.controller.notice.disconnect(self._keep_early_notice)
         tray_available = self.tray.show()
         self.ui.start(tray_available)  # the window (first run, no tray, settings), the drop zone
-        log.info("%s %s primary started (pid %d)", APP_NAME, __version__, os.getpid())
+        for notice in self._early_notices:
+            self.tray.show_notice(notice)
+        self._early_notices.clear()
+        if self._show_asked:
+            self.ui.show_window()
+        log.info("UI ready")
+
+    @Slot(object)
+    def _keep_early_notice(self, notice: Notice) -> None:
+        self._early_notices.append(notice)
 
     # -- IPC --------------------------------------------------------------
     def _handle_request(self, request: Request) -> dict[str, Any]:
@@ -122,7 +168,10 @@ class PrimaryApp(QObject):
             QTimer.singleShot(0, lambda: self.request_quit("--quit"))
             return {"pid": os.getpid()}
         if request.cmd == "show":
-            self.ui.show_window()
+            if self.ui is None:
+                self._show_asked = True  # build_ui shows it
+            else:
+                self.ui.show_window()
             return {"shown": True}
         raise IpcError(f"unknown command {request.cmd!r}")
 
@@ -188,8 +237,10 @@ class PrimaryApp(QObject):
 
     def _close_front(self) -> None:
         self.server.close()
-        self.ui.close()
-        self.tray.hide()
+        if self.ui is not None:
+            self.ui.close()
+        if self.tray is not None:
+            self.tray.hide()
         self.signals.close()
 
     @Slot()

@@ -23,19 +23,20 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QByteArray, QObject, QPoint, Signal, Slot
 
-from .add_dialog import AddDialog
 from .clipboard_watch import ClipboardWatch
 from .controller import Controller
 from .drop_handling import DropHandler
-from .drop_zone import DropZone
 from .notifications import Notifier
 from .preferences import Preferences
 from .settings import AppSettings
-from .settings_dialog import SettingsDialog
 from .tray import Tray
 
 if TYPE_CHECKING:
+    # Imported where first opened: a tray-only session never loads them.
+    from .add_dialog import AddDialog
+    from .drop_zone import DropZone
     from .main_window import MainWindow
+    from .settings_dialog import SettingsDialog
 
 log = logging.getLogger("aria_tray.app")
 
@@ -155,6 +156,8 @@ class AppUi(QObject):
     @Slot()
     def show_add_dialog(self, text: str = "") -> AddDialog:
         if self._add_dialog is None:
+            from .add_dialog import AddDialog
+
             self._add_dialog = AddDialog(self._controller, self._preferences)
             self._add_dialog.show_requested.connect(self.show_download)
         dialog = self._add_dialog
@@ -170,6 +173,8 @@ class AppUi(QObject):
             # Fresh each time: it shows the settings as they are now.
             if dialog is not None:
                 dialog.deleteLater()
+            from .settings_dialog import SettingsDialog
+
             dialog = self._settings_dialog = SettingsDialog(self._preferences)
             dialog.app_restart_requested.connect(self.restart_requested)
         _raise(dialog)
@@ -184,6 +189,8 @@ class AppUi(QObject):
     def set_drop_zone_visible(self, visible: bool) -> None:
         zone = self._drop_zone
         if visible and zone is None:
+            from .drop_zone import DropZone
+
             zone = self._drop_zone = DropZone(self.drops)
             zone.place(self._preferences.settings.drop_zone_pos)
             zone.moved.connect(self._drop_zone_moved)

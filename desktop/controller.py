@@ -56,6 +56,7 @@ class Controller(TaskControls, EngineSettingsControl):
     """Facade over engine, RPC and journal. All methods run on the GUI thread."""
 
     engine_state_changed = Signal(str)
+    engine_launched = Signal()  # aria2c was exec'd: the app builds its UI after this
     stats_changed = Signal(object)  # GlobalStat
     notice = Signal(object)  # Notice
     links_added = Signal(int)
@@ -91,6 +92,7 @@ class Controller(TaskControls, EngineSettingsControl):
 
         self.engine.state_changed.connect(self._on_engine_state)
         self.engine.ready.connect(self._on_engine_ready)
+        self.engine.launched.connect(self.engine_launched)
         self._init_task_controls()  # task list, history, per-task actions
 
     # -- life -------------------------------------------------------------

@@ -65,6 +65,7 @@ class Engine(EngineStop, QObject):
 
     state_changed = Signal(str)
     ready = Signal()
+    launched = Signal()  # QProcess.start() returned: aria2c is on its way up
 
     def __init__(
         self,
@@ -211,6 +212,7 @@ class Engine(EngineStop, QObject):
         log.info("starting %s on 127.0.0.1:%d", binary, port)
         with children_in_job() as self._born_in_job:
             process.start()  # CreateProcess happens here, synchronously
+        self.launched.emit()
 
     @Slot()
     def _on_started(self) -> None:
@@ -229,6 +231,7 @@ class Engine(EngineStop, QObject):
         self._ready_deadline = time.monotonic() + READY_TIMEOUT_MS / 1000
         self._probe_busy = False
         self._probe_timer.start()
+        self._probe()  # now, not a tick later: the UI was built meanwhile
 
     @Slot()
     def _probe(self) -> None:

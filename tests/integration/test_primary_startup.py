@@ -1,0 +1,128 @@
+"""The primary's start-up order: the doorbell and aria2c first, the UI after (issue 11).
+
+A real ``PrimaryApp`` in this process, with its real instance lock, IPC
+server and aria2c: the widget code (tray, dialogs' owner, first-run window)
+is built only once aria2c was launched, and whatever arrives on the
+doorbell before that is journaled and acknowledged as always. Clients talk
+to the real socket from a thread, as a second launch would. To hold the
+"before the UI" moment open without timing, a job occupies the
+controller's single worker thread: the engine's orphan check (and so the
+launch) queues behind it.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import threading
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+import pytest
+from PySide6.QtWidgets import QApplication
+
+from aria2_core.journal import LinkJournal
+from desktop import app as app_module
+from desktop.app import PrimaryApp
+from desktop.ipc_client import send_request
+from desktop.single_instance import InstanceLock
+from support.app_world import WAIT_MS, AppWorld
+
+pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="AF_UNIX client path")
+
+
+def make_primary(world: AppWorld) -> PrimaryApp:
+    """A primary on ``world``'s home, holding its lock; stopped and unlocked at the end."""
+    lock = InstanceLock.for_paths(world.paths)
+    assert lock.try_acquire()
+    qapp = QApplication.instance()
+    assert isinstance(qapp, QApplication)
+    primary = PrimaryApp(qapp, world.paths, lock)
+
+    def close() -> None:
+        qapp.aboutToQuit.disconnect(primary.shutdown_now)
+        primary.shutdown_now()
+        primary.release_lock()
+
+    world.on_close(close)
+    return primary
+
+
+def hold_worker(primary: PrimaryApp) -> threading.Event:
+    """Occupy the controller's worker until the returned event is set."""
+    release = threading.Event()
+    primary.controller.tasks.run(lambda: release.wait(60))
+    return release
+
+
+def in_thread(fn: Callable[[], Any]) -> Future[Any]:
+    pool = ThreadPoolExecutor(max_workers=1)
+    future = pool.submit(fn)
+    pool.shutdown(wait=False)
+    return future
+
+
+def test_aria2c_is_launched_before_any_ui_is_built(world: AppWorld, qtbot: Any) -> None:
+    primary = make_primary(world)
+    at_launch: list[tuple[object, object, bool]] = []
+    primary.controller.engine_launched.connect(
+        lambda: at_launch.append((primary.tray, primary.ui, primary.server.is_listening))
+    )
+    primary.start([])
+    assert primary.server.is_listening
+    assert primary.ui is None and primary.tray is None
+
+    qtbot.waitUntil(lambda: primary.ui is not None, timeout=WAIT_MS)
+    assert at_launch == [(None, None, True)], "the UI existed before aria2c was launched"
+    assert primary.tray is not None
+    qtbot.waitUntil(lambda: primary.controller.engine.client is not None, timeout=WAIT_MS)
+
+
+def test_links_and_show_before_the_ui_are_acknowledged_then_honoured(
+    world: AppWorld, qtbot: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(app_module, "UI_FALLBACK_MS", WAIT_MS)  # only the launch builds the UI
+    primary = make_primary(world)
+    release = hold_worker(primary)
+    try:
+        primary.start([])
+        link = "http://127.0.0.1:9/before-the-ui.bin"
+        opened = in_thread(
+            lambda: send_request(world.paths.server_name, "open", {"items": [link], "cwd": "/"})
+        )
+        qtbot.waitUntil(opened.done, timeout=WAIT_MS)
+        shown = in_thread(lambda: send_request(world.paths.server_name, "show", {}))
+        qtbot.waitUntil(shown.done, timeout=WAIT_MS)
+        assert primary.ui is None, "the UI was built before aria2c was launched"
+    finally:
+        release.set()
+
+    reply = opened.result()
+    assert reply["accepted"] == 1
+    pending = LinkJournal(world.paths.journal_file).pending()
+    assert [entry.id for entry in pending] == reply["entries"]
+    assert shown.result() == {"shown": True}
+
+    qtbot.waitUntil(lambda: primary.ui is not None, timeout=WAIT_MS)
+    assert primary.ui is not None
+    qtbot.waitUntil(lambda: primary.ui.window.isVisible(), timeout=WAIT_MS)
+    # aria2 took the link and saved its session: only then is the entry done.
+    qtbot.waitUntil(lambda: not LinkJournal(world.paths.journal_file).pending(), timeout=WAIT_MS)
+
+
+def test_a_slow_engine_start_does_not_keep_the_ui_away(
+    world: AppWorld, qtbot: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(app_module, "UI_FALLBACK_MS", 50)
+    primary = make_primary(world)
+    release = hold_worker(primary)  # the orphan check, and so the launch, waits
+    try:
+        primary.start([])
+        qtbot.waitUntil(lambda: primary.ui is not None, timeout=WAIT_MS)
+        assert primary.controller.engine.pid is None, "aria2c was launched after all"
+    finally:
+        release.set()
+    qtbot.waitUntil(lambda: primary.controller.engine.client is not None, timeout=WAIT_MS)
