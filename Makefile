@@ -84,7 +84,8 @@ clean:
 translations: $(STAMP)
 	$(BIN)/python tools/translations.py update
 
-# README screenshots (window, tray menu, add dialog, drop zone; en + zh_CN)
+# README screenshots (first run, window, tray menu, add dialog, drop zone,
+# engine failed; en + zh_CN)
 # under Xvfb + trayer, into resources/screenshots/.
 screenshots: $(STAMP)
 	$(BIN)/python tools/screenshots.py
