@@ -3,18 +3,23 @@
 Item 11 of issue 8: an unusable ownership lock (a folder where the lock file
 belongs) used to abort ``_on_finished``, so a killed aria2c was never
 restarted, ``--quit`` failed after 15 s and SIGTERM was ignored. And a second
-SIGTERM/SIGINT while a slow shutdown runs must escalate to a forceful one.
+SIGTERM/SIGINT while a slow shutdown runs must escalate to a forceful one,
+a quit past its deadline is forced, and a stuck GUI thread is ended by the
+watchdog thread.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
+from pathlib import Path
 
 import pytest
 from e2e_support import aria2c_pids, counts, start_primary
 
+from aria2_core.binary import find_aria2c
 from aria2_core.paths import AppPaths
 from support.app_process import AppHome, wait_until
 
@@ -92,3 +97,54 @@ def test_a_quit_that_overruns_its_deadline_is_forced(app_home: AppHome) -> None:
     assert "quitting forcefully (still quitting after 1000 ms)" in app_home.log_text()
     wait_until(lambda: not app_home.aria2c_processes(), 10)
     assert counts(app_home) == (0, 0)
+
+
+@pytest.mark.skipif(shutil.which("flock") is None, reason="needs flock(1)")
+def test_a_stuck_gui_thread_cannot_keep_the_app_alive(app_home: AppHome, tmp_path: Path) -> None:
+    """The watchdog thread ends the process when even the forced quit cannot run.
+
+    The ownership record's lock is held by another process, so each
+    bookkeeping step blocks the GUI thread for its 5 s timeout; with a
+    wrapper script there are two of them after aria2c is killed, which keeps
+    the event loop (and so the quit deadline) away past the watchdog's 13 s.
+    """
+    script = tmp_path / "wrapper.sh"
+    script.write_text(f'#!/bin/sh\n"{find_aria2c()}" "$@"\n')
+    script.chmod(0o755)
+    app_home.extra_env["ARIA_TRAY_ARIA2C"] = str(script)
+    primary, status = start_primary(app_home, timeout=30)
+    lock = AppPaths.for_home(app_home.home).ownership_lock
+    holder = subprocess.Popen(["flock", str(lock), "sleep", "120"])
+    try:
+        wait_until(lambda: _flock_held(lock), 10)
+        os.kill(status["aria2c_pid"], signal.SIGSTOP)
+        primary.send_signal(signal.SIGTERM)
+        try:
+            code = primary.wait(40)
+        except subprocess.TimeoutExpired:
+            raise AssertionError(f"the app outlived its watchdog.\n{app_home.log_text()}") from None
+    finally:
+        holder.kill()
+        holder.wait(5)
+        for pid in aria2c_pids(app_home):
+            os.kill(pid, signal.SIGCONT)
+    assert code == 1
+    assert "shutdown did not finish within 13 s; exiting at once" in app_home.log_text()
+    wait_until(lambda: not app_home.aria2c_processes(), 10)
+    assert counts(app_home) == (0, 0)
+
+
+def _flock_held(path: Path) -> bool:
+    """True when another process holds ``flock`` on ``path`` (a try-lock fails)."""
+    import fcntl
+
+    try:
+        with open(path, "a") as handle:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                return True
+            fcntl.flock(handle, fcntl.LOCK_UN)
+            return False
+    except OSError:
+        return False
