@@ -108,6 +108,15 @@ def _history(home: AppHome, name: str) -> dict[str, Any] | None:
     return None
 
 
+def _finished(home: AppHome, name: str) -> str | None:
+    """The final status of ``name``: aria2's, or the history's once the app moved it there."""
+    task = _tasks(home).get(name)
+    if task is not None and task["status"] in ("complete", "error"):
+        return str(task["status"])
+    record = _history(home, name)
+    return str(record["status"]) if record else None
+
+
 def _ledger(home: AppHome) -> dict[str, dict[str, Any]]:
     data = json.loads(AppPaths.for_home(home.home).ledger_file.read_text())
     return {o["gid"]: o for o in data["origins"]}
@@ -244,7 +253,7 @@ def test_a_restart_keeps_every_download_as_the_user_left_it(
     wait_until(lambda: _resumed(http_server, "active.bin", requests_at_quit["active.bin"]), 30)
     http_server.file_throttle.clear()
     _rpc(app_home, "aria2.unpause", after["paused.bin"]["gid"])
-    _task(app_home, "paused.bin", timeout=60, status="complete")
+    wait_until(lambda: _finished(app_home, "paused.bin") == "complete", 60, interval=0.2)
     assert _resumed(http_server, "paused.bin", requests_at_quit["paused.bin"])
     assert sha256_of(first_dir / "paused.bin") == paused_sha
     # Finished and failed ones are remembered, not fetched again.
