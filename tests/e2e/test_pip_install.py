@@ -22,7 +22,8 @@ import pytest
 
 from support.app_process import REPO
 
-pytestmark = [pytest.mark.e2e, pytest.mark.source_only]
+# Building the wheel alone may take up to its own 300 s: more than the default per test.
+pytestmark = [pytest.mark.e2e, pytest.mark.source_only, pytest.mark.timeout(600)]
 
 PROBE = """
 import sys
