@@ -37,7 +37,7 @@ from typing import Any
 
 from .atomic_file import PRIVATE_MODE, fsync_dir, write_atomic
 from .errors import LinkError
-from .links import LinkKind, parse_link
+from .links import LinkKind, is_remote, parse_link
 
 log = logging.getLogger("aria_tray.journal")
 
@@ -124,6 +124,8 @@ class LinkJournal:
         """
         kept: dict[str, str] = {}
         for item in items:
+            if is_remote(item):  # most of a big drop: no need to parse it twice
+                continue
             try:
                 link = parse_link(item)
             except LinkError:

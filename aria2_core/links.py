@@ -166,6 +166,20 @@ def parse_link(text: str, cwd: str | None = None) -> Link:
     return _parse_file(source, text, cwd)
 
 
+def is_remote(text: str) -> bool:
+    """True for a magnet or an http(s)/ftp/sftp URL: never a local file.
+
+    A cheap look at the scheme only, so a caller that wants the local
+    .torrent/.metalink files of a big batch (the journal) skips parsing the
+    rest; :func:`parse_link` still has the last word on anything else.
+    """
+    text = text.lstrip()
+    if text[:7].lower() == "magnet:":
+        return True
+    match = _SCHEME_RE.match(text)
+    return match is not None and match.group(1).lower() in URL_SCHEMES
+
+
 def parse_many(lines: Iterable[str], cwd: str | None = None) -> ParseResult:
     """Parse a batch, one link per line, keeping the good lines when others are bad.
 

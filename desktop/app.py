@@ -41,6 +41,7 @@ from aria2_core.ipc_protocol import Request
 from aria2_core.paths import AppPaths
 
 from .controller import Controller, Notice
+from .heap import freeze_start_up
 from .i18n import install_translators, language_choice
 from .logging_setup import setup_logging
 from .preferences import Preferences
@@ -151,6 +152,7 @@ class PrimaryApp(QObject):
         if self._show_asked:
             self.ui.show_window()
         log.info("UI ready")
+        freeze_start_up()  # what start-up built lives until quit: no GC walks it again
 
     @Slot(object)
     def _keep_early_notice(self, notice: Notice) -> None:

@@ -15,7 +15,15 @@ handler the app installs. Each round delivers one ``QDropEvent`` carrying
   parsing 1,000 links, the fsync'd journal entry);
 * **longest GUI stall**: the largest gap between ticks of a 5 ms timer from
   the drop until the list shows the new rows: how long the window could not
-  repaint or take input.
+  repaint or take input; target ≤ 16 ms (one frame). It includes the drop
+  handler itself, so it is also shown for the time *after* the handler
+  returned: the refresh of the list, and the GIL held by the RPC worker
+  (JSON of 1,000s of rows, and garbage collections on that thread).
+
+The app freezes its start-up heap (``desktop.heap.freeze_start_up``) so no
+collection walks it again; the rounds alternate between that (as the app
+runs) and an unfrozen heap (as before issue 11), so both see the same
+machine and the same growing list.
 
 The links point at a local socket that accepts connections and never
 answers, so the few active downloads just wait and the rest queue: the
@@ -24,6 +32,7 @@ rounds measure intake, not transfers, and nothing leaves the machine.
 
 from __future__ import annotations
 
+import gc
 import socket
 import sys
 import threading
@@ -39,6 +48,7 @@ from PySide6.QtGui import QDropEvent
 
 from aria2_core.rpc import Aria2Client
 from desktop.drop_handling import DropHandler
+from desktop.heap import freeze_start_up
 from desktop.main_window import MainWindow
 from support.app_world import WAIT_MS, AppWorld
 
@@ -48,8 +58,9 @@ pytestmark = [
 ]
 
 LINKS = 1000
-ROUNDS = 7
+ROUNDS = 8  # alternating: frozen start-up heap (the app), unfrozen (before)
 TARGET_S = 1.0
+STALL_TARGET_S = 0.016
 
 
 class CountProbe(threading.Thread):
@@ -86,6 +97,12 @@ class StallMeter:
         self.longest_ms = 0
         self.clock.start()
         self.timer.start()
+
+    def restart(self) -> float:
+        """The longest gap so far (s); measure afresh from now."""
+        self._tick()
+        longest, self.longest_ms = self.longest_ms, 0
+        return longest / 1000
 
     def _tick(self) -> None:
         self.longest_ms = max(self.longest_ms, self.clock.restart())
@@ -126,8 +143,14 @@ def test_bench_drop_1000_links(qtbot: Any, world: AppWorld, silent_port: int) ->
     meter = StallMeter()
     in_aria2: list[float] = []
     handler: list[float] = []
-    stalls: list[float] = []
+    stalls: dict[bool, list[float]] = {True: [], False: []}
+    after: dict[bool, list[float]] = {True: [], False: []}
     for round_no in range(ROUNDS):
+        frozen = round_no % 2 == 0
+        if frozen:
+            freeze_start_up()  # what the app does once its UI is built
+        else:
+            gc.unfreeze()
         urls = [
             f"http://127.0.0.1:{silent_port}/r{round_no}/file-{n:04d}.bin" for n in range(LINKS)
         ]
@@ -147,10 +170,12 @@ def test_bench_drop_1000_links(qtbot: Any, world: AppWorld, silent_port: int) ->
         t0 = time.perf_counter()
         window.dropEvent(event)
         handler.append(time.perf_counter() - t0)
+        during = meter.restart()
         assert event.isAccepted()
         qtbot.waitUntil(lambda: probe.reached_at is not None, timeout=WAIT_MS)  # noqa: B023
         qtbot.waitUntil(lambda: window.model.rowCount() >= goal, timeout=WAIT_MS)  # noqa: B023
-        stalls.append(meter.stop())
+        after[frozen].append(meter.stop())
+        stalls[frozen].append(max(during, after[frozen][-1]))
         probe.join()
         probe.client.close()
         assert probe.reached_at is not None
@@ -164,7 +189,13 @@ def test_bench_drop_1000_links(qtbot: Any, world: AppWorld, silent_port: int) ->
         [
             Figure("drop → all 1,000 in aria2", in_aria2, TARGET_S),
             Figure("drop handler (GUI thread)", handler, None, digits=1),
-            Figure("longest GUI stall until the list shows them", stalls, None),
+            Figure("longest GUI stall until the list shows them", stalls[True], STALL_TARGET_S),
+            Figure("  after the drop handler returned", after[True], None),
+            Figure("  unfrozen heap (before): longest GUI stall", stalls[False], None),
+            Figure("  unfrozen heap (before): after the handler", after[False], None),
         ],
-        [f"aria2 held all {held} downloads at the end (active or queued, none failed)"],
+        [
+            f"aria2 held all {held} downloads at the end (active or queued, none failed)",
+            "rounds alternate: frozen start-up heap (as the app runs), unfrozen (before)",
+        ],
     )

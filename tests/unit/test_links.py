@@ -14,6 +14,7 @@ from aria2_core.links import (
     LinkKind,
     extract_hrefs,
     extract_links,
+    is_remote,
     parse_link,
     parse_many,
     parse_uri_list,
@@ -365,3 +366,23 @@ def test_uri_list_paths_parse_as_links(files: Path) -> None:
     text = f"{(files / 'c.meta4').as_uri()}\n"
     result = parse_many(parse_uri_list(text))
     assert result.links == [Link(LinkKind.METALINK, str(files / "c.meta4"))]
+
+
+@pytest.mark.parametrize(
+    ("text", "remote"),
+    [
+        ("http://example.com/a.torrent", True),
+        ("  HTTPS://example.com/a.iso", True),
+        ("ftp://example.com/a", True),
+        ("sftp://example.com/a", True),
+        ("magnet:?xt=urn:btih:" + "a" * 40, True),
+        ("file:///tmp/a.torrent", False),
+        ("/tmp/a.torrent", False),
+        ("C:\\a.torrent", False),
+        ("example.com/a.iso", False),  # parse_link decides what this is
+        ("", False),
+    ],
+)
+def test_is_remote_looks_at_the_scheme_only(text: str, remote: bool) -> None:
+    """The journal skips parsing these when it looks for local .torrent files."""
+    assert is_remote(text) is remote
