@@ -20,7 +20,12 @@ from aria2_core.ports import pick_free_port
 from aria2_core.task_ops import ActionResult
 from support.app_world import WAIT_MS, AppWorld, conf_value
 from support.aria2_daemon import Aria2Daemon
-from support.fixture_files import write_static_tracker, write_tracked_torrent, write_webseed_torrent
+from support.fixture_files import (
+    write_metalink,
+    write_static_tracker,
+    write_tracked_torrent,
+    write_webseed_torrent,
+)
 from support.http_server import FileServer, PayloadFactory, make_payload, sha256_of
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX paths")
@@ -252,3 +257,29 @@ def test_a_seeding_magnet_comes_back_seeding_without_its_peers(
     assert back.completed_length == back.total_length == 300_000
     assert back.dir == str(world.download_dir)
     assert sha256_of(world.download_dir / "mag.bin") == digest
+
+
+def test_retry_of_a_failed_metalink_adds_the_same_metalink_again(
+    qtbot: Any, world: AppWorld, http_server: FileServer, tmp_path: Path
+) -> None:
+    """Item 4: the metalink comes back with its checksum and folder, not as a bare link.
+
+    The server now sends other bytes: the retried metalink checks them
+    against its SHA-256 and fails, where a plain re-added link would "complete".
+    """
+    _, digest = make_payload(tmp_path, "meta.bin", 60_000)
+    metalink = write_metalink(tmp_path, "meta.bin", http_server.url("meta.bin"), 60_000, digest)
+    c = world.controller()
+    other = world.home / "chosen"
+    c.submit([str(metalink)], source="test", options={"dir": str(other), "max-tries": "1"})
+    failed = rows_where(qtbot, c, lambda r: r.status == "error" and r.name == "meta.bin")
+    metalink.unlink()  # the user's file is gone: the app kept its own
+    make_payload(http_server.root, "meta.bin", 60_000)  # not the bytes the metalink describes
+    assert run(qtbot, lambda done: c.retry([failed.gid], done)).done == [failed.gid]
+    again = rows_where(
+        qtbot, c, lambda r: r.gid != failed.gid and r.name == "meta.bin" and r.is_finished
+    )
+    assert again.status == "error" and again.error_code == 32  # checksum validation failed
+    assert again.dir == str(other)
+    origin = c.ledger.get(again.gid)
+    assert origin is not None and origin.kind == "metalink"
