@@ -23,6 +23,7 @@ import pytest
 from aria2_core.config import EngineSettings
 from aria2_core.ownership import read_record
 from aria2_core.paths import AppPaths
+from aria2_core.process_tree import wait_gone
 from desktop.engine import Engine, EngineState
 from desktop.tasks import TaskRunner
 from support.programs import kill_hard, script_program
@@ -52,6 +53,23 @@ def make_engine(qtbot, paths: AppPaths) -> Iterator:  # type: ignore[no-untyped-
     for engine, tasks in engines:
         engine.stop_now()
         tasks.shutdown()
+    # The session-wide leak net only sees pytest's temp root, not these homes.
+    leaked = [p for p in _aria2c_of(paths) if not wait_gone(p, 5.0)]
+    for proc in leaked:
+        proc.kill()
+    assert not leaked, f"aria2c outlived its engine: {[p.pid for p in leaked]}"
+
+
+def _aria2c_of(paths: AppPaths) -> list[psutil.Process]:
+    """Live aria2c processes started with this home's conf file."""
+    needle = f"--conf-path={paths.conf_file}"
+    found = []
+    for proc in psutil.process_iter(["cmdline", "status"]):
+        if proc.info["status"] == psutil.STATUS_ZOMBIE:
+            continue
+        if needle in (proc.info["cmdline"] or []) and "setpriv" not in proc.info["cmdline"][0]:
+            found.append(proc)
+    return found
 
 
 def _wait_state(qtbot, engine: Engine, state: EngineState, timeout: int = 15_000) -> None:  # type: ignore[no-untyped-def]
@@ -152,18 +170,6 @@ def test_repeated_failures_stop_retrying(qtbot, make_engine, tmp_path: Path) -> 
     assert len(counter.read_text().splitlines()) == launches
     assert launches <= 15
     assert "not restarting" in engine.error
-
-
-def _aria2c_of(paths: AppPaths) -> list[psutil.Process]:
-    """Live aria2c processes started with this home's conf file."""
-    needle = f"--conf-path={paths.conf_file}"
-    found = []
-    for proc in psutil.process_iter(["cmdline", "status"]):
-        if proc.info["status"] == psutil.STATUS_ZOMBIE:
-            continue
-        if needle in (proc.info["cmdline"] or []) and "setpriv" not in proc.info["cmdline"][0]:
-            found.append(proc)
-    return found
 
 
 def test_settings_applied_while_starting_never_give_two_aria2c(  # type: ignore[no-untyped-def]
