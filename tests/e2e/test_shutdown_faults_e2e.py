@@ -11,9 +11,9 @@ watchdog thread.
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -99,7 +99,15 @@ def test_a_quit_that_overruns_its_deadline_is_forced(app_home: AppHome) -> None:
     assert counts(app_home) == (0, 0)
 
 
-@pytest.mark.skipif(shutil.which("flock") is None, reason="needs flock(1)")
+HOLD_LOCK = """
+import fcntl, sys, time
+with open(sys.argv[1], "a") as handle:
+    fcntl.flock(handle, fcntl.LOCK_EX)
+    print("held", flush=True)
+    time.sleep(120)
+"""
+
+
 def test_a_stuck_gui_thread_cannot_keep_the_app_alive(app_home: AppHome, tmp_path: Path) -> None:
     """The watchdog thread ends the process when even the forced quit cannot run.
 
@@ -114,9 +122,9 @@ def test_a_stuck_gui_thread_cannot_keep_the_app_alive(app_home: AppHome, tmp_pat
     app_home.extra_env["ARIA_TRAY_ARIA2C"] = str(script)
     primary, status = start_primary(app_home, timeout=30)
     lock = AppPaths.for_home(app_home.home).ownership_lock
-    holder = subprocess.Popen(["flock", str(lock), "sleep", "120"])
+    holder = subprocess.Popen([sys.executable, "-c", HOLD_LOCK, str(lock)], stdout=subprocess.PIPE)
     try:
-        wait_until(lambda: _flock_held(lock), 10)
+        assert holder.stdout is not None and holder.stdout.readline().strip() == b"held"
         os.kill(status["aria2c_pid"], signal.SIGSTOP)
         primary.send_signal(signal.SIGTERM)
         try:
@@ -132,19 +140,3 @@ def test_a_stuck_gui_thread_cannot_keep_the_app_alive(app_home: AppHome, tmp_pat
     assert "shutdown did not finish within 13 s; exiting at once" in app_home.log_text()
     wait_until(lambda: not app_home.aria2c_processes(), 10)
     assert counts(app_home) == (0, 0)
-
-
-def _flock_held(path: Path) -> bool:
-    """True when another process holds ``flock`` on ``path`` (a try-lock fails)."""
-    import fcntl
-
-    try:
-        with open(path, "a") as handle:
-            try:
-                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                return True
-            fcntl.flock(handle, fcntl.LOCK_UN)
-            return False
-    except OSError:
-        return False
