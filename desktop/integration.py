@@ -29,6 +29,7 @@ import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -79,15 +80,16 @@ def _gui_python() -> str:
     return str(exe)
 
 
-def start_detached() -> None:
+def start_detached(environ: Mapping[str, str] | None = None) -> None:
     """Start this Aria Tray (:func:`launch_command`) detached from the caller.
 
     It outlives the caller: a browser's native host and its job object, or
-    the app itself restarting (a new language). Raises ``IntegrationError``
-    when the command cannot be told, ``OSError`` when it cannot start.
+    the app itself restarting (a new language). It gets our environment (so
+    the same app home), or ``environ``. Raises ``IntegrationError`` when the
+    command cannot be told, ``OSError`` when it cannot start.
     """
     command = launch_command()
-    env = dict(os.environ)
+    env = dict(os.environ if environ is None else environ)
     if getattr(sys, "frozen", False):
         env["PYINSTALLER_RESET_ENVIRONMENT"] = "1"  # a fresh bootloader, not our child
     kwargs: dict[str, Any] = {

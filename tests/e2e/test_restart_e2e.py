@@ -22,12 +22,10 @@ pytestmark = [pytest.mark.e2e, pytest.mark.source_only]
 def test_start_detached_starts_a_new_primary(
     app_home: AppHome, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    for name, value in app_home.env().items():
-        monkeypatch.setenv(name, value)
     monkeypatch.setattr(sys, "argv", [str(REPO / "main.py")])  # as in `python main.py`
     assert app_home.app_processes() == []
 
-    start_detached()
+    start_detached(app_home.env())  # the app passes none: its own, with its home
 
     status = app_home.wait_ready(timeout=30)
     assert status["engine_state"] == "ready"
