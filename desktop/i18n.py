@@ -26,12 +26,20 @@ import logging
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication, QLibraryInfo, QLocale, QTranslator
+from PySide6.QtCore import QCoreApplication, QLibraryInfo, QLocale, QTranslator
 
 from aria2_core.paths import AppPaths
 
 from .resources import resources_dir
+
+if TYPE_CHECKING:
+    # PySide6's stub says this returns ``object``; it returns its source text.
+    # Modules that mark strings for lupdate import it from here to keep ``str``.
+    def QT_TRANSLATE_NOOP(context: str, source: str, /) -> str: ...
+else:
+    from PySide6.QtCore import QT_TRANSLATE_NOOP
 
 log = logging.getLogger("aria_tray.i18n")
 

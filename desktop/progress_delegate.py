@@ -33,18 +33,18 @@ class ProgressDelegate(QStyledItemDelegate):
         # The selection/alternate-row background first, straight from the
         # view's option: initStyleOption() would ask the model for eight roles
         # this cell never shows, and this runs for every painted row.
-        widget = option.widget  # type: ignore[attr-defined]
+        widget = option.widget
         style = widget.style() if widget is not None else QApplication.style()
         style.drawPrimitive(QStyle.PrimitiveElement.PE_PanelItemViewItem, option, painter, widget)
 
         value = index.data(Role.PROGRESS)
         fraction = max(0.0, min(1.0, float(value))) if isinstance(value, int | float) else 0.0
         bar = QStyleOptionProgressBar()
-        bar.rect = option.rect.adjusted(3, 3, -3, -3)  # type: ignore[attr-defined]
-        bar.state = option.state | QStyle.StateFlag.State_Horizontal  # type: ignore[attr-defined]
-        bar.direction = option.direction  # type: ignore[attr-defined]
-        bar.fontMetrics = option.fontMetrics  # type: ignore[attr-defined]
-        bar.palette = option.palette  # type: ignore[attr-defined]
+        bar.rect = option.rect.adjusted(3, 3, -3, -3)
+        bar.state = option.state | QStyle.StateFlag.State_Horizontal
+        bar.direction = option.direction
+        bar.fontMetrics = option.fontMetrics
+        bar.palette = option.palette
         bar.minimum = 0
         bar.maximum = _STEPS
         bar.progress = round(fraction * _STEPS)

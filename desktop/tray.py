@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
-from PySide6.QtCore import QT_TRANSLATE_NOOP, QObject, QUrl, Signal, Slot
+from PySide6.QtCore import QObject, QUrl, Signal, Slot
 from PySide6.QtGui import QAction, QActionGroup, QDesktopServices, QGuiApplication
 from PySide6.QtWidgets import QInputDialog, QMenu, QSystemTrayIcon
 
@@ -26,6 +26,7 @@ from aria2_core.models import GlobalStat
 
 from .controller import Controller, EngineState, Notice
 from .drop_handling import DropHandler, mime_items
+from .i18n import QT_TRANSLATE_NOOP
 from .messages import engine_state_text
 from .tray_icons import TrayState, state_icon, tray_state
 
@@ -82,16 +83,14 @@ class Tray(QObject):
         self._icon = QSystemTrayIcon(state_icon(self._state), self)
         self._menu = QMenu()
         self._actions: dict[str, QAction] = {}
-        self._on_message_click: Callable[[], None] | None = None
+        self._on_message_click: Callable[[], object] | None = None
         self._clipboard = DropHandler(controller, self)
         self._clipboard.show_requested.connect(self.download_requested)
         # Replaceable in tests: ask for a custom limit in kB/s; None = cancelled.
         self.ask_custom_limit: Callable[[int], int | None] = self._ask_custom_limit
         self._build_menu()
         self._icon.setContextMenu(self._menu)
-        self._icon.activated.connect(
-            lambda r: r == QSystemTrayIcon.ActivationReason.Trigger and self.toggle_window.emit()
-        )
+        self._icon.activated.connect(self._activated)
         self._icon.messageClicked.connect(self._message_clicked)
         controller.stats_changed.connect(self._refresh)
         controller.engine_state_changed.connect(self._refresh)
@@ -277,7 +276,7 @@ class Tray(QObject):
         title: str,
         text: str,
         is_error: bool = False,
-        on_click: Callable[[], None] | None = None,
+        on_click: Callable[[], object] | None = None,
     ) -> None:
         """A balloon from the icon; ``on_click`` runs if the user clicks it."""
         kind = (
@@ -289,6 +288,11 @@ class Tray(QObject):
         self._on_message_click = on_click
         if self._icon.isVisible():
             self._icon.showMessage(title, text, kind, MESSAGE_MS)
+
+    @Slot(QSystemTrayIcon.ActivationReason)
+    def _activated(self, reason: QSystemTrayIcon.ActivationReason) -> None:
+        if reason == QSystemTrayIcon.ActivationReason.Trigger:
+            self.toggle_window.emit()
 
     @Slot()
     def _message_clicked(self) -> None:

@@ -12,11 +12,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QT_TRANSLATE_NOOP, QObject, Qt, QUrl
+from PySide6.QtCore import QObject, Qt, QUrl
 from PySide6.QtGui import QAction, QDesktopServices, QGuiApplication, QIcon, QKeySequence
 from PySide6.QtWidgets import QCheckBox, QInputDialog, QMenu, QMenuBar, QMessageBox, QStyle
 
 from aria2_core.models import DownloadInfo
+
+from .i18n import QT_TRANSLATE_NOOP
 
 if TYPE_CHECKING:
     from .controller import Controller
@@ -59,7 +61,7 @@ class WindowActions(QObject):
         self._controller = controller
         self._context_menu: QMenu | None = None
         sp = QStyle.StandardPixmap
-        specs: list[tuple[str, str, str, QStyle.StandardPixmap | None, Callable[[], None]]] = [
+        specs: list[tuple[str, str, str, QStyle.StandardPixmap | None, Callable[[], object]]] = [
             ("add", self.tr("Add download…"), "list-add", sp.SP_FileDialogNewFolder,
              window.add_requested.emit),
             ("resume", self.tr("Resume"), "media-playback-start", sp.SP_MediaPlay, self.resume),
