@@ -28,7 +28,9 @@ CONTROL_SUFFIX = ".aria2"
 
 
 class _HasPath(Protocol):
-    path: str
+    # read-only, so frozen records (FileInfo, HistoryFile) fit
+    @property
+    def path(self) -> str: ...
 
 
 class DownloadLike(Protocol):

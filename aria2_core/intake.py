@@ -49,7 +49,7 @@ class EntryOutcome:
 def known_uris(client: Aria2Client) -> set[str]:
     """Every URI aria2 holds, in any state, and ``btih:<hex>`` for each torrent."""
     keys = ["files", "infoHash"]
-    calls = [
+    calls: list[Call] = [
         ("aria2.tellActive", [keys]),
         ("aria2.tellWaiting", [0, 100_000, keys]),
         ("aria2.tellStopped", [0, 100_000, keys]),

@@ -107,11 +107,11 @@ def retry_calls(
     for file in info.files:
         if not file.uris:
             continue
-        options: dict[str, str] = {"dir": folder} if folder else {}
+        file_options: dict[str, str] = {"dir": folder} if folder else {}
         relative = _relative_to(file.path, folder)
         if relative:
-            options["out"] = relative
-        calls.append(("aria2.addUri", [list(file.uris), options]))
+            file_options["out"] = relative
+        calls.append(("aria2.addUri", [list(file.uris), file_options]))
     return calls
 
 

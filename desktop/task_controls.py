@@ -121,7 +121,7 @@ class TaskControls(TaskActions):
         self._busy = False
         self._refreshing = False
         self._refresh_again = False
-        self._rows: list[DownloadInfo] = self.history.downloads()
+        self._rows: list[DownloadInfo] = list(self.history.downloads())
         self._by_gid: dict[str, DownloadInfo] = {r.gid: r for r in self._rows}
         self._worker_rows: dict[str, DownloadInfo] = {}  # touched by the RPC worker only
         self._seeding: frozenset[str] | None = None  # None until the first refresh
@@ -171,7 +171,7 @@ class TaskControls(TaskActions):
             # No engine (starting, restarting, failed): keep the last live rows,
             # but nothing runs, so none shows a speed, and show the history as it is now.
             live = [halted(r) for r in self._rows if not getattr(r, "from_history", False)]
-            self._publish(live + self.history.downloads(), busy=False, finished=[])
+            self._publish([*live, *self.history.downloads()], busy=False, finished=[])
             return
         if self._refreshing:
             self._refresh_again = True
