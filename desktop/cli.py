@@ -91,6 +91,9 @@ def _lazy_lock(paths: AppPaths) -> tuple[Callable[[], bool], Callable[[], Any]]:
 
     def try_lock() -> bool:
         if "lock" not in holder:
+            from .heap import skip_pyside_source_scan
+
+            skip_pyside_source_scan()  # before any module that imports Qt
             from .single_instance import InstanceLock
 
             holder["lock"] = InstanceLock.for_paths(paths)

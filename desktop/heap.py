@@ -1,23 +1,52 @@
-"""The Python heap after start-up: frozen, so no collection scans it again.
+"""The Python heap: what start-up puts on it, and freezing it afterwards.
 
-Everything built while starting (modules, Qt wrappers, the controller, the
-tray) lives until quit. CPython's cyclic garbage collector still walks all
-of it at every full collection, and it runs on whichever thread allocates
-at that moment: during a 1,000-link drop that is the RPC worker, holding
-the GIL for the whole walk, so the GUI thread stood still for tens of ms
-(issue 11). ``gc.freeze()`` moves what exists now into a permanent
-generation that collections skip; reference counting still frees those
-objects as usual, only cycles among them are never collected, which is why
-the garbage already there is collected first.
+**No source scan.** PySide6 hooks every import that follows its own
+(``shibokensupport.feature.feature_imported``) and reads the *source* of
+each new module with ``inspect.getsource``, to see whether it says
+"PySide6" (the opt-in ``from __feature__ import snake_case`` switches per
+module). The lines stay in ``linecache``: in a tray-only session about 250
+files, 10 MB of str objects that freeing does not give back (they sit in
+pymalloc arenas among live objects), and half a second of start-up on a
+busy machine. Aria Tray uses no ``__feature__``, so
+:func:`skip_pyside_source_scan` marks every module "ignore" (what the hook
+decides for a module that does not mention PySide6) without reading it.
+
+**Frozen after start-up.** Everything built while starting (modules, Qt
+wrappers, the controller, the tray) lives until quit. CPython's cyclic
+garbage collector still walks all of it at every full collection, and it
+runs on whichever thread allocates at that moment: during a 1,000-link
+drop that is the RPC worker, holding the GIL for the whole walk, so the
+GUI thread stood still for tens of ms (issue 11). ``gc.freeze()`` moves
+what exists now into a permanent generation that collections skip;
+reference counting still frees those objects as usual, only cycles among
+them are never collected, which is why the garbage already there is
+collected first.
 """
 
 from __future__ import annotations
 
 import gc
 import logging
+import sys
 import time
 
 log = logging.getLogger("aria_tray.heap")
+
+
+def skip_pyside_source_scan() -> bool:
+    """Import PySide6 and stop its import hook from reading every module's source.
+
+    Call before the first module that imports Qt. Returns False, and
+    changes nothing, when this PySide6 has no such hook (another version);
+    ``tests/unit/test_heap.py`` notices.
+    """
+    import PySide6  # noqa: F401 - creates PySide6.support.feature
+
+    feature = sys.modules.get("PySide6.support.feature")
+    if feature is None or not callable(getattr(feature, "_mod_uses_pyside", None)):
+        return False
+    feature._mod_uses_pyside = lambda module: False  # type: ignore[attr-defined]
+    return True
 
 
 def freeze_start_up() -> None:

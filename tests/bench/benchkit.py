@@ -284,10 +284,14 @@ class LogMarks:
 
     times: dict[str, float] = field(default_factory=dict)
 
+    # In start-up order (ARCHITECTURE.md): lock, QApplication + translators
+    # (the first line the log gets), doorbell, aria2c launched, then the UI.
     MARKS: ClassVar[dict[str, str]] = {
+        "QApplication + translators": "aria_tray.i18n: UI language",
         "IPC listening": "listening for other launches",
         "primary started": "primary started",
         "aria2c launched": "aria_tray.engine: starting ",
+        "UI ready": "aria_tray.app: UI ready",
         "aria2c ready (app's probe)": "aria2c ready:",
     }
 

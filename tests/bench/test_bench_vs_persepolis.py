@@ -8,6 +8,12 @@ Start-up is measured from just before ``Popen`` to:
   secret from the conf file; Persepolis sets no secret);
 * **doorbell listening** (ours only): the IPC socket accepts a connection.
 
+Ours also gets a breakdown from the app's log (``benchkit.LogMarks``, 1 ms
+resolution): exec → QApplication and translators (the first log line, so
+it covers interpreter start, the lock and the core imports), → doorbell,
+→ aria2c launched, → UI ready (the widget code is imported after the
+launch), → the app's own readiness probe.
+
 Runs are interleaved (ours, theirs, ours, …) so machine noise hits both
 alike; one unmeasured warm-up start each comes first (Persepolis creates
 its config and database then, we create the app home). Both run on the
@@ -28,7 +34,7 @@ from collections.abc import Callable, Iterator
 
 import psutil
 import pytest
-from benchkit import Figure, RpcProbe, app_home, first_true, quit_and_wait, report
+from benchkit import Figure, LogMarks, RpcProbe, app_home, first_true, quit_and_wait, report
 from cpu_sampling import sample_idle
 from persepolis import Persepolis, unavailable_reason
 
@@ -90,8 +96,9 @@ def doorbell_listening(home: AppHome) -> Callable[[], bool]:
 
 def our_start(home: AppHome) -> dict[str, float | None]:
     rpc = RpcProbe(home)
+    wall0 = time.time()
     t0 = time.perf_counter()
-    home.launch()
+    proc = home.launch()
     threads = {
         "listening": first_true(tcp_listening(our_port(home)), t0, TIMEOUT_S),
         "rpc": first_true(rpc.ready, t0, TIMEOUT_S),
@@ -102,7 +109,15 @@ def our_start(home: AppHome) -> dict[str, float | None]:
         thread.join()
         result[name] = thread.result  # type: ignore[attr-defined]
     rpc.close()
+    marks = wait_until(lambda: _all_marks(home, proc.pid), TIMEOUT_S)
+    for name, stamp in marks.times.items():
+        result[f"log: {name}"] = stamp - wall0
     return result
+
+
+def _all_marks(home: AppHome, pid: int) -> LogMarks | None:
+    marks = LogMarks.parse(home.log_text(), pid)
+    return marks if len(marks.times) == len(LogMarks.MARKS) else None
 
 
 def their_start(pers: Persepolis) -> dict[str, float | None]:
@@ -144,6 +159,7 @@ def test_start_up_and_rest_next_to_persepolis(
     bench_env: dict[str, str], persepolis: Persepolis
 ) -> None:
     ours: dict[str, list[float]] = {"listening": [], "rpc": [], "doorbell": []}
+    ours.update({f"log: {name}": [] for name in LogMarks.MARKS})
     theirs: dict[str, list[float]] = {"listening": [], "rpc": []}
     with app_home(bench_env) as home:
         # Warm-up: each creates its home/config once, unmeasured.
@@ -181,6 +197,11 @@ def test_start_up_and_rest_next_to_persepolis(
         Figure("Aria Tray: exec → RPC ready", ours["rpc"], None),
         Figure("Persepolis: exec → RPC ready", theirs["rpc"], None),
         Figure("Aria Tray: exec → doorbell listening", ours["doorbell"], None),
+    ]
+    rows += [
+        Figure(f"  Aria Tray, log: exec → {name.removeprefix('log: ')}", ours[name], None)
+        for name in ours
+        if name.startswith("log: ")
     ]
     rest = [
         Figure("Aria Tray app: idle CPU", [our_cpu["app"]], IDLE_CPU_TARGET, "%", 1, 3),
