@@ -25,6 +25,7 @@ from pathlib import Path
 
 from .config import FORBIDDEN_OPTIONS, write_private_file
 from .errors import AriaTrayError
+from .helper_runs import HelperRuns
 
 log = logging.getLogger("aria_tray.options")
 
@@ -67,17 +68,16 @@ def parse_help(text: str) -> frozenset[str]:
     return frozenset(m.group(1) for line in text.splitlines() if (m := _OPTION_LINE.match(line)))
 
 
-def read_help(binary: Path, env: Mapping[str, str] | None = None) -> frozenset[str]:
-    """Run ``aria2c --help=#all`` (blocking, bounded) and parse its option names."""
+def read_help(
+    binary: Path, env: Mapping[str, str] | None = None, runs: HelperRuns | None = None
+) -> frozenset[str]:
+    """Run ``aria2c --help=#all`` (blocking, bounded) and parse its option names.
+
+    ``runs`` lets the caller kill the run when it shuts down (see :mod:`helper_runs`).
+    """
     try:
-        done = subprocess.run(
-            [str(binary), "--no-conf", "--help=#all"],
-            capture_output=True,
-            timeout=HELP_TIMEOUT_S,
-            env=dict(env) if env is not None else None,
-            stdin=subprocess.DEVNULL,
-            # Windows: no console window flashes up for a console program.
-            creationflags=getattr(subprocess, "CREATE_NO_WINDOW", 0),
+        done = (runs or HelperRuns()).run(
+            [str(binary), "--no-conf", "--help=#all"], timeout=HELP_TIMEOUT_S, env=env
         )
     except (OSError, subprocess.SubprocessError) as exc:
         raise OptionCatalogError(f"Could not run {binary} --help: {exc}") from exc
@@ -93,7 +93,10 @@ def _fingerprint(binary: Path) -> dict[str, object]:
 
 
 def known_options(
-    binary: Path, cache_file: Path, env: Mapping[str, str] | None = None
+    binary: Path,
+    cache_file: Path,
+    env: Mapping[str, str] | None = None,
+    runs: HelperRuns | None = None,
 ) -> frozenset[str]:
     """The option names ``binary`` knows, from the cache when the binary is unchanged."""
     try:
@@ -118,7 +121,7 @@ def known_options(
         and isinstance(entry.get("options"), list)
     ):
         return frozenset(str(name) for name in entry["options"])
-    names = read_help(binary, env)
+    names = read_help(binary, env, runs)
     entries[key] = {**fingerprint, "options": sorted(names)}
     try:
         text = json.dumps({"version": _CACHE_VERSION, "binaries": entries}, indent=1)

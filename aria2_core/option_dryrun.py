@@ -26,6 +26,7 @@ from pathlib import Path
 
 from .config import write_private_file
 from .errors import AriaTrayError
+from .helper_runs import HelperRuns
 
 DRY_RUN_TIMEOUT_S = 10.0
 EXIT_BAD_OPTION = 28
@@ -72,11 +73,13 @@ def check_options(
     options: Mapping[str, str],
     scratch_dir: Path,
     env: Mapping[str, str] | None = None,
+    runs: HelperRuns | None = None,
 ) -> OptionRejection | None:
     """Run ``binary`` on ``options`` as a conf file; ``None`` when it accepts them all.
 
     ``scratch_dir`` (in the app home) holds the temporary conf file for the
-    moment of the run; it is private (0600) like the real one.
+    moment of the run; it is private (0600) like the real one. ``runs`` lets
+    the caller kill the run when it shuts down (see :mod:`helper_runs`).
     """
     scratch_dir.mkdir(parents=True, exist_ok=True)
     fd, name = tempfile.mkstemp(prefix="dry-run-", suffix=".conf", dir=scratch_dir)
@@ -86,14 +89,11 @@ def check_options(
         text = "".join(f"{key}={value}\n" for key, value in options.items())
         write_private_file(conf, text)
         try:
-            done = subprocess.run(
+            done = (runs or HelperRuns()).run(
                 [str(binary), f"--conf-path={conf}"],
-                capture_output=True,
                 timeout=DRY_RUN_TIMEOUT_S,
-                env=dict(env) if env is not None else None,
-                stdin=subprocess.DEVNULL,
+                env=env,
                 cwd=str(scratch_dir),
-                creationflags=getattr(subprocess, "CREATE_NO_WINDOW", 0),
             )
         except (OSError, subprocess.SubprocessError) as exc:
             raise DryRunError(f"Could not run {binary} to check the options: {exc}") from exc

@@ -34,6 +34,7 @@ from PySide6.QtCore import QTimer
 from aria2_core.binary import find_aria2c
 from aria2_core.config import EngineSettings
 from aria2_core.errors import ConfigError
+from aria2_core.helper_runs import HelperRuns
 from aria2_core.live_options import RestartReason, effective_options, plan_change
 from aria2_core.option_catalog import default_cache_file, known_options
 from aria2_core.option_dryrun import OptionRejection, check_options
@@ -69,6 +70,7 @@ class EngineSettingsControl:
 
     _pending_live: dict[str, str] | None = None
     _catalog_tasks: TaskRunner | None = None
+    _helper_runs: HelperRuns | None = None
 
     # -- reading ------------------------------------------------------------
     def engine_settings(self) -> EngineSettings:
@@ -157,11 +159,12 @@ class EngineSettingsControl:
         exits 28), so it is reported instead, and nothing changes.
         """
         scratch = self._paths.engine_dir
+        runs = self._helpers()
 
         def work() -> OptionRejection | None:
             binary = find_aria2c(new.binary_override)
             env = child_environment(dict(os.environ))
-            return check_options(binary, effective_options(new), scratch, env)
+            return check_options(binary, effective_options(new), scratch, env, runs)
 
         def checked(rejection: OptionRejection | None) -> None:
             if rejection is not None:
@@ -184,6 +187,12 @@ class EngineSettingsControl:
         if self._catalog_tasks is None:
             self._catalog_tasks = TaskRunner(self)  # type: ignore[arg-type]
         return self._catalog_tasks
+
+    def _helpers(self) -> HelperRuns:
+        """The binary runs (``--help``, dry runs) of this controller, killed at shutdown."""
+        if self._helper_runs is None:
+            self._helper_runs = HelperRuns()
+        return self._helper_runs
 
     def _use_settings(self, settings: EngineSettings) -> None:
         self._settings = settings
@@ -230,14 +239,21 @@ class EngineSettingsControl:
         read of a binary runs ``aria2c --help=#all`` once.
         """
         cache = default_cache_file(self._paths.engine_dir)
+        runs = self._helpers()
 
         def work() -> frozenset[str]:
             binary = find_aria2c(binary_override)
-            return known_options(binary, cache, child_environment(dict(os.environ)))
+            return known_options(binary, cache, child_environment(dict(os.environ)), runs)
 
         self._option_worker().run(work, on_done=on_done, on_error=on_error)
 
     def _shutdown_settings_control(self) -> None:
+        """The last moment: kill a running ``--help`` or dry run, so its worker ends now.
+
+        Waiting for it would add its whole timeout (10 s) to a blocking stop.
+        """
+        if self._helper_runs is not None:
+            self._helper_runs.cancel_all()
         if self._catalog_tasks is not None:
             self._catalog_tasks.shutdown()
 
