@@ -193,7 +193,7 @@ class DetailsPane(QTabWidget):
         indexes = []
         for row in range(self.files.topLevelItemCount()):
             item = self.files.topLevelItem(row)
-            if item.checkState(0) == Qt.CheckState.Checked:
+            if item is not None and item.checkState(0) == Qt.CheckState.Checked:
                 indexes.append(int(item.data(0, Qt.ItemDataRole.UserRole)))
         return indexes
 

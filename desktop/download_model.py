@@ -345,7 +345,7 @@ class DownloadFilterProxy(QSortFilterProxyModel):
             change()
             self.invalidateRowsFilter()
 
-    def setSourceModel(self, model: QAbstractItemModel | None) -> None:
+    def setSourceModel(self, model: QAbstractItemModel) -> None:
         self._downloads = model if isinstance(model, DownloadTableModel) else None
         super().setSourceModel(model)
 

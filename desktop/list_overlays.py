@@ -28,8 +28,12 @@ class _Overlay(QWidget):
         self.setGeometry(parent.rect())
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        if watched is self.parent() and event.type() == QEvent.Type.Resize:
-            self.setGeometry(self.parentWidget().rect())
+        if (
+            isinstance(watched, QWidget)
+            and watched is self.parent()
+            and event.type() == QEvent.Type.Resize
+        ):
+            self.setGeometry(watched.rect())
         return False
 
 

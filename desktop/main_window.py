@@ -43,6 +43,7 @@ from PySide6.QtWidgets import (
     QTabBar,
     QTableView,
     QToolBar,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -121,9 +122,10 @@ class MainWindow(QMainWindow):
         self.table.addAction(self.window_actions.actions["remove"])
         self.window_actions.fill_menu_bar(self.menuBar())
         self.addToolBar(self._make_toolbar())
-        self.setCentralWidget(self._make_center())
+        self._center = self._make_center()
+        self.setCentralWidget(self._center)
         self.empty_hint = EmptyHint(self.table, self.tr("Drop links here or press Ctrl+V"))
-        self.drop_highlight = DropHighlight(self.centralWidget(), self.tr("Drop to add"))
+        self.drop_highlight = DropHighlight(self._center, self.tr("Drop to add"))
         self.queue_label = QLabel()
         self.queue_label.setObjectName("queue-reason")
         self.statusBar().addPermanentWidget(self.queue_label)
@@ -186,7 +188,8 @@ class MainWindow(QMainWindow):
                 bar.addAction(self.window_actions.actions[name])
         for name in ICON_ONLY:
             button = bar.widgetForAction(self.window_actions.actions[name])
-            button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonIconOnly)
+            if isinstance(button, QToolButton):
+                button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonIconOnly)
         return bar
 
     # -- window life -------------------------------------------------------
@@ -263,7 +266,7 @@ class MainWindow(QMainWindow):
     # -- drops (the hook) ----------------------------------------------------
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:
         if self.drop_handler is not None and accept_as_copy(event):
-            self.drop_highlight.setGeometry(self.centralWidget().rect())
+            self.drop_highlight.setGeometry(self._center.rect())
             self.drop_highlight.show()
             self.drop_highlight.raise_()
         else:

@@ -41,7 +41,7 @@ class SignalRelay(QObject):
             # The handler itself does nothing: the wakeup fd carries the news.
             self._old_handlers[signum] = signal.signal(signum, lambda *_: None)
         kind = QSocketNotifier.Type.Read
-        self._notifier = QSocketNotifier(self._reader.fileno(), kind, self)
+        self._notifier: QSocketNotifier | None = QSocketNotifier(self._reader.fileno(), kind, self)
         self._notifier.activated.connect(self._on_ready)
 
     @Slot()
