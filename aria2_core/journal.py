@@ -30,7 +30,7 @@ import sys
 import threading
 import time
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -86,7 +86,7 @@ class LinkJournal:
 
     # -- writing ------------------------------------------------------------
     def append(
-        self, items: list[str], options: dict[str, Any] | None = None, source: str = ""
+        self, items: list[str], options: Mapping[str, Any] | None = None, source: str = ""
     ) -> str:
         """Record a batch durably and return its id.
 

@@ -305,7 +305,7 @@ class AddDialog(QDialog):
         items = [link.value for link in fresh]
         try:
             if items:
-                self._controller.submit(items, source="add dialog", options=options)  # type: ignore[arg-type]
+                self._controller.submit(items, source="add dialog", options=options)
             if again:
                 self._controller.submit(
                     again, source="add dialog", options={**options, **AGAIN_OPTIONS}

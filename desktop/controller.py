@@ -18,6 +18,7 @@ import collections
 import logging
 import os
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -123,7 +124,9 @@ class Controller(TaskControls, EngineSettingsControl):
         self._shutdown_settings_control()
 
     # -- links ------------------------------------------------------------
-    def submit(self, items: list[str], source: str, options: dict[str, str] | None = None) -> str:
+    def submit(
+        self, items: list[str], source: str, options: Mapping[str, str | list[str]] | None = None
+    ) -> str:
         """Journal ``items`` durably, then queue them for aria2. Returns the entry id.
 
         Raises ``OSError`` when the journal cannot be written: the caller must
