@@ -170,9 +170,9 @@ class LinuxHosts:
             if path.exists():
                 path.unlink()
                 report.changed.append(f"removed {path}")
-        for folder in sorted(created, key=lambda p: p.count(os.sep), reverse=True):
+        for made in sorted(created, key=lambda p: p.count(os.sep), reverse=True):
             try:
-                Path(folder).rmdir()  # only when empty
+                Path(made).rmdir()  # only when empty
             except OSError:
                 continue
 
@@ -201,7 +201,9 @@ def register_windows_hosts(command: list[str], report: Report, software: str = "
     ``software`` replaces the leading ``Software`` of each key (tests use a
     throwaway key).
     """
-    from .integration_win import _set
+    if sys.platform != "win32":
+        raise IntegrationError("the browsers' registry keys exist only on Windows")
+    from . import integration_win as win
 
     folder = windows_folder()
     folder.mkdir(parents=True, exist_ok=True)
@@ -214,20 +216,22 @@ def register_windows_hosts(command: list[str], report: Report, software: str = "
         for browser, key in WINDOWS_KEYS.items():
             key = _rebase(key, software)
             manifest = _windows_manifest(folder, browser == "Firefox")
-            _set(key, HOST_NAME, "", str(manifest))
+            win._set(key, HOST_NAME, "", str(manifest))
             report.changed.append(rf"{browser} native messaging host: HKCU\{key}\{HOST_NAME}")
     except OSError as exc:
         raise IntegrationError(f"cannot write the registry: {exc}") from exc
 
 
 def unregister_windows_hosts(report: Report, software: str = "") -> None:
-    from .integration_win import _get, delete_tree
+    if sys.platform != "win32":
+        raise IntegrationError("the browsers' registry keys exist only on Windows")
+    from . import integration_win as win
 
     folder = windows_folder()
     for browser, key in WINDOWS_KEYS.items():
         key = _rebase(key, software)
         ours = str(_windows_manifest(folder, browser == "Firefox"))
-        if _get(key, HOST_NAME) == ours and delete_tree(key, HOST_NAME):
+        if win._get(key, HOST_NAME) == ours and win.delete_tree(key, HOST_NAME):
             report.changed.append(rf"removed the {browser} native messaging host key")
     for path in (
         _windows_manifest(folder, False),

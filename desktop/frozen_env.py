@@ -98,7 +98,7 @@ def attach_parent_console(argv: Sequence[str]) -> bool:
     import ctypes
 
     try:
-        kernel32 = ctypes.WinDLL("kernel32", use_last_error=True)  # type: ignore[attr-defined]
+        kernel32 = ctypes.WinDLL("kernel32", use_last_error=True)
         if not kernel32.AttachConsole(ctypes.c_uint32(ATTACH_PARENT_PROCESS)):
             return False
         sys.stdout = open("CONOUT$", "w", errors="replace", buffering=1)  # noqa: SIM115

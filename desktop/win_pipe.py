@@ -65,9 +65,11 @@ _api: Any = None
 
 def _dlls() -> Any:
     global _api
+    if sys.platform != "win32":
+        raise IpcError("named pipes with a private DACL are Windows-only")
     if _api is None:
-        k32 = ctypes.WinDLL("kernel32", use_last_error=True)  # type: ignore[attr-defined]
-        adv = ctypes.WinDLL("advapi32", use_last_error=True)  # type: ignore[attr-defined]
+        k32 = ctypes.WinDLL("kernel32", use_last_error=True)
+        adv = ctypes.WinDLL("advapi32", use_last_error=True)
         k32.CreateNamedPipeW.argtypes = [
             wintypes.LPCWSTR,
             wintypes.DWORD,
@@ -117,7 +119,7 @@ def claim_pipe_name(server_name: str) -> int | None:
     k32, adv = _dlls()
     full_name = full_pipe_name(server_name)
     # Any instance, free (TRUE) or busy (ERROR_SEM_TIMEOUT), means the name exists.
-    if k32.WaitNamedPipeW(full_name, 1) or ctypes.get_last_error() != ERROR_FILE_NOT_FOUND:  # type: ignore[attr-defined]
+    if k32.WaitNamedPipeW(full_name, 1) or ctypes.get_last_error() != ERROR_FILE_NOT_FOUND:
         raise _taken(full_name)
     # Protected DACL: full access for our SID only (what UserAccessOption gives Qt's instances).
     sddl = f"D:P(A;;GA;;;{current_user_sid()})"
@@ -125,7 +127,7 @@ def claim_pipe_name(server_name: str) -> int | None:
     if not adv.ConvertStringSecurityDescriptorToSecurityDescriptorW(
         sddl, SDDL_REVISION_1, ctypes.byref(descriptor), None
     ):
-        raise IpcError(f"Cannot build the pipe's security descriptor: {ctypes.get_last_error()}")  # type: ignore[attr-defined]
+        raise IpcError(f"Cannot build the pipe's security descriptor: {ctypes.get_last_error()}")
     try:
         attributes = _SecurityAttributes(ctypes.sizeof(_SecurityAttributes), descriptor, False)
         handle = k32.CreateNamedPipeW(
@@ -138,7 +140,7 @@ def claim_pipe_name(server_name: str) -> int | None:
             0,
             ctypes.byref(attributes),
         )
-        error = ctypes.get_last_error()  # type: ignore[attr-defined]
+        error = ctypes.get_last_error()
     finally:
         k32.LocalFree(descriptor)
     if not handle or handle == INVALID_HANDLE_VALUE:

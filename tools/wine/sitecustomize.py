@@ -156,5 +156,6 @@ def _install(cext):
 
 if os.environ.get("ARIA_TRAY_WINE_SHIMS", "1") != "0" and _under_wine():
     # 3. above
-    sys.modules.setdefault("_wmi", None)
+    # None in sys.modules makes "import _wmi" fail (the import system's rule; typeshed says Module)
+    sys.modules.setdefault("_wmi", None)  # type: ignore[arg-type]
     sys.meta_path.insert(0, _PatchPsutilOnImport())
