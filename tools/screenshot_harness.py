@@ -239,8 +239,9 @@ class Stage(QObject):
             for action in pending.pop().actions():
                 if needle in action.objectName():
                     return action
-                if action.menu() is not None:
-                    pending.append(action.menu())
+                sub = action.menu()
+                if isinstance(sub, QMenu):
+                    pending.append(sub)
         return None
 
     def _open_new_window(
@@ -294,14 +295,14 @@ def main(www: Path) -> int:
         else server.url(item.name)
         for item in SCENE
     ]
-    base = app_module.PrimaryApp
 
-    class StagedPrimary(base):  # type: ignore[misc, valid-type]
+    class StagedPrimary(app_module.PrimaryApp):
         def __init__(self, *args: Any, **kwargs: Any) -> None:
             super().__init__(*args, **kwargs)
             self.screenshot_stage = Stage(self, server, links)
 
-    app_module.PrimaryApp = StagedPrimary  # run_primary looks the name up at call time
+    # run_primary looks the name up at call time; mypy refuses any assignment to a class
+    app_module.PrimaryApp = StagedPrimary  # type: ignore[misc]
     try:
         return cli.main([])  # a first start, as a new user's: the links come with "scene"
     finally:

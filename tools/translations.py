@@ -230,8 +230,8 @@ def apply(language: str, filled: dict[str, dict[str, str]]) -> int:
             translation.attrib.pop("type", None)
             if message.get("numerus") == "yes":  # one <numerusform> per line
                 translation.text = None
-                for form in text.split("\n"):
-                    ET.SubElement(translation, "numerusform").text = form
+                for line in text.split("\n"):
+                    ET.SubElement(translation, "numerusform").text = line
             else:
                 translation.text = text
             changed += 1

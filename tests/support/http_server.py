@@ -206,7 +206,7 @@ class _Handler(BaseHTTPRequestHandler):
             return
         size = target.stat().st_size
         span = _parse_range(range_header, size)
-        if span == "unsatisfiable":
+        if isinstance(span, str):  # "unsatisfiable"
             self._send_error_status(
                 HTTPStatus.REQUESTED_RANGE_NOT_SATISFIABLE, {"Content-Range": f"bytes */{size}"}
             )

@@ -390,7 +390,7 @@ class XServer:
         return int(match.group(1), 16) if match else 0
 
     def ancestors(self, window: int) -> list[int]:
-        chain = []
+        chain: list[int] = []
         current = self.parent(window)
         while current and len(chain) < 32:
             chain.append(current)
