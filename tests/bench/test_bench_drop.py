@@ -43,8 +43,9 @@ from typing import Any
 
 import pytest
 from benchkit import Figure, report
-from PySide6.QtCore import QByteArray, QElapsedTimer, QMimeData, QPointF, Qt, QTimer
+from PySide6.QtCore import QByteArray, QMimeData, QPointF, Qt
 from PySide6.QtGui import QDropEvent
+from stall_meter import StallMeter
 
 from aria2_core.rpc import Aria2Client
 from desktop.drop_handling import DropHandler
@@ -80,37 +81,6 @@ class CountProbe(threading.Thread):
                 self.reached_at = time.perf_counter()
                 return
             time.sleep(0.002)
-
-
-class StallMeter:
-    """The longest gap between 5 ms timer ticks: how long the event loop was busy."""
-
-    def __init__(self) -> None:
-        self.timer = QTimer()
-        self.timer.setTimerType(Qt.TimerType.PreciseTimer)
-        self.timer.setInterval(5)
-        self.timer.timeout.connect(self._tick)
-        self.clock = QElapsedTimer()
-        self.longest_ms = 0
-
-    def start(self) -> None:
-        self.longest_ms = 0
-        self.clock.start()
-        self.timer.start()
-
-    def restart(self) -> float:
-        """The longest gap so far (s); measure afresh from now."""
-        self._tick()
-        longest, self.longest_ms = self.longest_ms, 0
-        return longest / 1000
-
-    def _tick(self) -> None:
-        self.longest_ms = max(self.longest_ms, self.clock.restart())
-
-    def stop(self) -> float:
-        self.timer.stop()
-        self._tick()
-        return self.longest_ms / 1000
 
 
 @pytest.fixture
