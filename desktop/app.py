@@ -28,6 +28,7 @@ from __future__ import annotations
 import logging
 import os
 import sys
+import time
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, QTimer, Slot
@@ -82,6 +83,7 @@ class PrimaryApp(QObject):
         self._lock = lock
         self._quitting = False
         self._finished = False
+        self._session_ending = False  # the OS asked (commitDataRequest): the end is near
         self.exit_code = 0
         self.guard = QuitGuard(self.request_quit, self.force_quit, self)
         store = SettingsStore(paths.settings_file)
@@ -106,6 +108,7 @@ class PrimaryApp(QObject):
         ``aboutToQuit`` follows (WM_ENDSESSION) and stops aria2c within its budget.
         """
         log.info("the session is ending: saving aria2's session")
+        self._session_ending = True
         self.controller.save_session_now()
 
     def _make_window(self) -> MainWindow:
@@ -252,9 +255,23 @@ class PrimaryApp(QObject):
             return
         self._finished = True
         self._quitting = True
+        started = time.monotonic()
         self.server.close()  # first, as in request_quit
         self.controller.stop_now()
-        self._close_front()
+        stopped = time.monotonic()
+        if self._session_ending:
+            # Windows ends the process soon after WM_ENDSESSION returns and takes the
+            # window and the tray icon with it; tearing them down ourselves cost Wine
+            # 4 s (Shell_NotifyIcon to Explorer), most of the time Windows allows.
+            self.server.close()
+            self.signals.close()
+        else:
+            self._close_front()
+        log.info(
+            "shutdown: engine and tasks stopped in %.2f s, front closed in %.2f s",
+            stopped - started,
+            time.monotonic() - stopped,
+        )
 
     def release_lock(self) -> None:
         """Last step of every exit: only now may another instance become primary."""

@@ -120,8 +120,10 @@ class Controller(TaskControls, EngineSettingsControl):
         self._poll_timer.stop()
         self._retry_timer.stop()
         self.engine.stop_now(save)
+        engine_done = time.monotonic()
         self.tasks.shutdown()
         self._shutdown_settings_control()
+        log.info("stop_now: tasks and settings ended in %.2f s", time.monotonic() - engine_done)
 
     # -- links ------------------------------------------------------------
     def submit(

@@ -34,7 +34,7 @@ log = logging.getLogger("aria_tray.engine")
 STOP_GRACE_MS = 5_000
 # stop_now runs inside Windows' WM_ENDSESSION (via aboutToQuit), which gets about 5 s
 # before the session ends regardless; save + shutdown + wait + kill must fit well inside.
-STOP_NOW_BUDGET_S = 3.0
+STOP_NOW_BUDGET_S = 2.5
 
 
 class EngineState(StrEnum):

@@ -13,6 +13,8 @@ source "$HERE/env.sh"
 # Linux-only switches that must not reach the Windows run: the tray and browser tests
 # drive Linux programs (Xvfb + trayer, chromium) that a Windows process cannot start.
 unset ARIA_TRAY_REQUIRE_TRAY ARIA_TRAY_REQUIRE_CHROMIUM ARIA_TRAY_LAUNCH
+# `make test-dist-windows`: the e2e tests against the Windows build, named as Windows sees it.
+[ -z "${ARIA_TRAY_WINE_LAUNCH:-}" ] || export ARIA_TRAY_LAUNCH=$ARIA_TRAY_WINE_LAUNCH
 export QT_QPA_PLATFORM=offscreen
 trap wine_down EXIT
 wine_up
