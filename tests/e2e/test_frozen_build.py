@@ -74,7 +74,9 @@ def test_the_bundle_holds_what_the_app_needs_and_not_what_it_excludes() -> None:
     assert (internal / "resources" / "browser" / "manifest.json").is_file()  # load unpacked
     # Qt's own catalog for its dialogs (issue 9, item 26), next to ours.
     assert (internal / "resources" / "translations" / "aria_tray_zh_CN.qm").is_file()
-    assert (internal / "PySide6" / "Qt" / "translations" / "qtbase_zh_CN.qm").is_file()
+    # (PySide6's Windows wheels keep Qt's files in PySide6\, the Linux ones in PySide6/Qt/.)
+    qt_dir = internal / "PySide6" if sys.platform == "win32" else internal / "PySide6" / "Qt"
+    assert (qt_dir / "translations" / "qtbase_zh_CN.qm").is_file()
     files = {p.relative_to(internal).as_posix() for p in internal.rglob("*") if p.is_file()}
     names = {Path(f).name for f in files}
     plugins = {f.split("plugins/", 1)[1] for f in files if "/plugins/" in f}
