@@ -15,7 +15,6 @@ options (user agent, headers, file selection) and nothing downloaded twice.
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -34,10 +33,7 @@ from support.fixture_files import (
 )
 from support.http_server import FileServer, make_payload, sha256_of
 
-pytestmark = [
-    pytest.mark.e2e,
-    pytest.mark.skipif(sys.platform == "win32", reason="POSIX paths in the assertions"),
-]
+pytestmark = pytest.mark.e2e
 
 SLOW = 128 * 1024  # bytes/s per connection: slow enough to catch each download mid-way
 MAGNET = "magnet:?xt=urn:btih:0123456789abcdef0123456789abcdef01234567&dn=matrix-magnet"

@@ -152,6 +152,9 @@ class AppHome:
                 cmdline = proc.info.get("cmdline") or []
                 if not cmdline or self.conf_arg in cmdline or not _alive(proc):
                     continue
+                if proc.pid == os.getpid():  # a test that set ARIA_TRAY_HOME on itself:
+                    continue  # Windows shows a process's live environment, Linux its first
+
                 if proc.environ().get("ARIA_TRAY_HOME") == str(self.home):
                     found.append(proc)
             except psutil.Error:

@@ -34,7 +34,7 @@ set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 PYMINOR=11
 PYTAG=cp3$PYMINOR
-LAYOUT=1          # bump when the layout of py311-<key>/ changes
+LAYOUT=2          # bump when the layout of py311-<key>/ changes
 # shellcheck source=tools/wine/env.sh
 source "$HERE/env.sh"
 CACHE=$ARIA_TRAY_WINE_CACHE
@@ -162,6 +162,14 @@ zipfile.ZipFile(stdlib).extractall(dest / "Lib")   # Lib\os.pyc: a normal prefix
 stdlib.unlink()
 for pth in dest.glob("python3*._pth"):
     pth.unlink()                                    # no isolated "embedded" mode
+# Extension modules and the DLLs they load go to DLLs\, as in an installed CPython: that
+# folder is always on sys.path, also in pip's isolated build environments.
+dlls = dest / "DLLs"
+dlls.mkdir()
+for path in list(dest.glob("*.pyd")) + list(dest.glob("*.dll")):
+    name = path.name.lower()  # python3*.dll and the VC runtime stay next to python.exe
+    if not name.startswith(("python3", "vcruntime")):
+        path.rename(dlls / path.name)
 site = dest / "Lib" / "site-packages"
 site.mkdir(parents=True, exist_ok=True)
 zipfile.ZipFile(pip_wheel).extractall(site)         # pip, to install the rest
