@@ -43,12 +43,20 @@ _wine_display_ok() { [ -n "${DISPLAY:-}" ] && xdpyinfo -display "$DISPLAY" >/dev
 # stdout pipe then reaches EOF as soon as *it* exits (not when wineserver does).
 wine_up() {
   mkdir -p "$WINE_STATE/home" "$WINE_STATE/logs"
+  # The Xvfb an earlier wine_up of this prefix started (in another shell): reuse it,
+  # rather than start one more that no wine_down would know to stop.
+  if ! _wine_display_ok && [ -f "$WINE_STATE/xvfb.display" ] &&
+    kill -0 "$(cat "$WINE_STATE/xvfb.pid" 2>/dev/null)" 2>/dev/null; then
+    export DISPLAY
+    DISPLAY=$(cat "$WINE_STATE/xvfb.display")
+  fi
   if ! _wine_display_ok; then
     local n
     for n in $(seq 60 99); do
       [ -e "/tmp/.X$n-lock" ] || [ -e "/tmp/.X11-unix/X$n" ] && continue
       Xvfb ":$n" -screen 0 1280x800x24 -nolisten tcp >"$WINE_STATE/logs/xvfb.log" 2>&1 &
       echo $! >"$WINE_STATE/xvfb.pid"
+      echo ":$n" >"$WINE_STATE/xvfb.display"
       export DISPLAY=":$n"
       local _
       for _ in $(seq 1 50); do _wine_display_ok && break; sleep 0.1; done
@@ -66,7 +74,7 @@ wine_down() {
   _wenv wineserver -w 2>/dev/null || true
   if [ -f "$WINE_STATE/xvfb.pid" ]; then
     kill "$(cat "$WINE_STATE/xvfb.pid")" 2>/dev/null || true
-    rm -f "$WINE_STATE/xvfb.pid"
+    rm -f "$WINE_STATE/xvfb.pid" "$WINE_STATE/xvfb.display"
   fi
   true
 }
