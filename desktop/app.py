@@ -62,6 +62,8 @@ log = logging.getLogger("aria_tray.app")
 # The UI is built once aria2c was launched; this long at most after start-up
 # (an orphan check that waits for a dying aria2c must not keep the tray away).
 UI_FALLBACK_MS = 1500
+# The start-up heap is frozen this long after the UI is built (see desktop/heap.py).
+FREEZE_AFTER_MS = 2000
 
 
 def engine_settings_from_env(settings: AppSettings | None = None) -> EngineSettings:
@@ -155,7 +157,9 @@ class PrimaryApp(QObject):
         if self._show_asked:
             self.ui.show_window()
         log.info("UI ready")
-        freeze_start_up()  # what start-up built lives until quit: no GC walks it again
+        # What start-up built lives until quit: freeze it, so no GC walks it again;
+        # a moment later, so the collection before it does not delay aria2c's readiness.
+        QTimer.singleShot(FREEZE_AFTER_MS, freeze_start_up)
 
     @Slot(object)
     def _keep_early_notice(self, notice: Notice) -> None:

@@ -31,10 +31,20 @@ import socket
 import statistics
 import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import psutil
 import pytest
-from benchkit import Figure, LogMarks, RpcProbe, app_home, first_true, quit_and_wait, report
+from benchkit import (
+    Figure,
+    LogMarks,
+    RpcProbe,
+    app_home,
+    first_true,
+    quit_and_wait,
+    report,
+    top_mappings,
+)
 from cpu_sampling import sample_idle
 from persepolis import Persepolis, unavailable_reason
 
@@ -142,6 +152,20 @@ def at_rest(pids: dict[str, int]) -> tuple[dict[str, float], dict[str, float]]:
     return {name: statistics.median(v) for name, v in cpu.items()}, rss
 
 
+def memory_split(pid: int) -> list[str]:
+    """Where the app's RSS is: anonymous (Python and Qt heaps) vs mapped files, biggest first."""
+    status = dict(
+        line.split(":", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines()
+    )
+    anon, files = (int(status[key].split()[0]) / 1000 for key in ("RssAnon", "RssFile"))
+    biggest = ", ".join(f"{name} {size / 1e6:.1f}" for name, size in top_mappings(pid, 14))
+    return [
+        f"Aria Tray app RSS: anonymous {anon:.1f} MB (Python heap, Qt heap, stacks), "
+        f"files {files:.1f} MB",
+        f"  biggest mappings (MB): {biggest}",
+    ]
+
+
 @pytest.fixture
 def persepolis(bench_display: XServer | None) -> Iterator[Persepolis]:
     reason = unavailable_reason()
@@ -182,6 +206,7 @@ def test_start_up_and_rest_next_to_persepolis(
         app = wait_until(lambda: home.app_processes(), TIMEOUT_S)[0]
         engine = wait_until(lambda: home.aria2c_processes(), TIMEOUT_S)[0]
         our_cpu, our_rss = at_rest({"app": app.pid, "aria2c": engine.pid})
+        where = memory_split(app.pid)
         quit_and_wait(home)
     their_start(persepolis)
     gui = wait_until(persepolis.gui_process, TIMEOUT_S)
@@ -223,5 +248,5 @@ def test_start_up_and_rest_next_to_persepolis(
         "CPU is the median window"
     )
     report("Aria Tray vs Persepolis 3.0.1: start-up", rows, notes)
-    report("Aria Tray vs Persepolis 3.0.1: at rest", rest)
+    report("Aria Tray vs Persepolis 3.0.1: at rest", rest, where)
     assert len(ours["listening"]) == RUNS and len(theirs["listening"]) == RUNS
