@@ -350,14 +350,15 @@ def test_chaos_keeps_every_acknowledged_link_and_one_engine(chaos: Chaos) -> Non
     assert chaos.home.app_processes() == [] and chaos.home.aria2c_processes() == []
 
     forwarders = [p for p, url in chaos.launches if url]
-    refused = sum(1 for p in forwarders if p.poll() not in (0, None))
+    refused = collections.Counter(p.poll() for p in forwarders if p.poll() not in (0, None))
     print(f"chaos: {done} iterations in {time.monotonic() - started:.0f} s, seed {SEED}")
     for name in FAULTS:
         print(f"  {name:20} {chaos.counts[name]}")
     print(
         f"  launches {chaos.counts['launches']}, links sent {chaos.next_link}, "
-        f"acknowledged {acked} (each in aria2 exactly once), not acknowledged {refused} "
-        f"(their launch failed, or was killed), checkpoints {chaos.counts['checkpoints']}, "
+        f"acknowledged {acked} (each in aria2 exactly once), not acknowledged "
+        f"{sum(refused.values())} (exit codes {dict(refused)}; -9: killed by a fault), "
+        f"checkpoints {chaos.counts['checkpoints']}, "
         f"orphan checks {chaos.counts['orphan checks']} (0 orphans), "
         f"engine gave up after 5 crashes/min {chaos.counts['engine gave up']}, "
         f"max primaries {chaos.max_primaries}, max aria2c {chaos.max_aria2c}"
