@@ -36,6 +36,8 @@ class HomeError(AriaTrayError):
 
 
 def _owner_name(uid: int) -> str:
+    if sys.platform == "win32":
+        return f"uid {uid}"
     try:
         import pwd
 
@@ -101,7 +103,9 @@ def problems(paths: AppPaths) -> list[str]:
     """What in the home stops this user from running; empty when all is well."""
     found: list[str] = []
     foreign: list[Path] = []
-    me = os.geteuid() if sys.platform != "win32" else None
+    me: int | None = None  # Windows: ownership is not judged by uid
+    if sys.platform != "win32":
+        me = os.geteuid()
 
     def judge(path: Path, folder: bool) -> None:
         try:
@@ -129,9 +133,9 @@ def problems(paths: AppPaths) -> list[str]:
         judge(folder, folder=True)
     for file in our_files(paths):
         judge(file, folder=False)
-    if foreign:
+    if foreign and me is not None:
         owners = sorted({_owner_name(p.lstat().st_uid) for p in foreign})
-        user = _owner_name(os.geteuid())
+        user = _owner_name(me)
         listed = ", ".join(str(p) for p in foreign)
         found.insert(
             0,

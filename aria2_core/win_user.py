@@ -27,9 +27,11 @@ _api: Any = None
 def _dlls() -> Any:
     """advapi32/kernel32 with explicit signatures: 64-bit handles must not pass as C ints."""
     global _api
+    if sys.platform != "win32":
+        raise OSError("advapi32 exists only on Windows")
     if _api is None:
-        adv = ctypes.WinDLL("advapi32", use_last_error=True)  # type: ignore[attr-defined]
-        k32 = ctypes.WinDLL("kernel32", use_last_error=True)  # type: ignore[attr-defined]
+        adv = ctypes.WinDLL("advapi32", use_last_error=True)
+        k32 = ctypes.WinDLL("kernel32", use_last_error=True)
         adv.OpenProcessToken.argtypes = [
             wintypes.HANDLE,
             wintypes.DWORD,
@@ -60,10 +62,12 @@ def _dlls() -> Any:
 
 def _token_user_sid(process: int) -> str:
     """The string SID (``S-1-5-21-…``) of the user in ``process``'s token."""
+    if sys.platform != "win32":
+        raise OSError("access tokens exist only on Windows")
     adv, k32 = _dlls()
     token = wintypes.HANDLE()
     if not adv.OpenProcessToken(process, TOKEN_QUERY, ctypes.byref(token)):
-        raise ctypes.WinError(ctypes.get_last_error())  # type: ignore[attr-defined]
+        raise ctypes.WinError(ctypes.get_last_error())
     try:
         size = wintypes.DWORD(0)
         adv.GetTokenInformation(token, TOKEN_USER_CLASS, None, 0, ctypes.byref(size))
@@ -71,12 +75,12 @@ def _token_user_sid(process: int) -> str:
         if not adv.GetTokenInformation(
             token, TOKEN_USER_CLASS, buffer, size.value, ctypes.byref(size)
         ):
-            raise ctypes.WinError(ctypes.get_last_error())  # type: ignore[attr-defined]
+            raise ctypes.WinError(ctypes.get_last_error())
         # TOKEN_USER starts with SID_AND_ATTRIBUTES, whose first field is the PSID.
         sid = ctypes.cast(buffer, ctypes.POINTER(wintypes.LPVOID))[0]
         text = wintypes.LPWSTR()
         if not adv.ConvertSidToStringSidW(sid, ctypes.byref(text)):
-            raise ctypes.WinError(ctypes.get_last_error())  # type: ignore[attr-defined]
+            raise ctypes.WinError(ctypes.get_last_error())
         try:
             return str(text.value)
         finally:

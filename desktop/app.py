@@ -305,9 +305,11 @@ def raise_fd_limit() -> None:
     holds a socket per waiting launch, and at EMFILE ``QLocalServer`` would
     close itself; the connection cap in ``IpcServer`` is the other half.
     """
+    if sys.platform == "win32":  # handles are not limited this way
+        return
     try:
         import resource
-    except ImportError:  # Windows: handles are not limited this way
+    except ImportError:
         return
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     target = hard if hard != resource.RLIM_INFINITY else max(soft, 65536)

@@ -92,7 +92,7 @@ def delete_tree(root: str, path: str) -> bool:
     full = rf"{root}\{path}"
     try:
         with winreg.OpenKey(winreg.HKEY_CURRENT_USER, full, 0, winreg.KEY_READ) as key:
-            children = []
+            children: list[str] = []
             while True:
                 try:
                     children.append(winreg.EnumKey(key, len(children)))
@@ -121,7 +121,7 @@ def _notify_shell() -> None:
     import ctypes
 
     try:
-        ctypes.windll.shell32.SHChangeNotify(SHCNE_ASSOCCHANGED, SHCNF_IDLIST, None, None)  # type: ignore[attr-defined]
+        ctypes.windll.shell32.SHChangeNotify(SHCNE_ASSOCCHANGED, SHCNF_IDLIST, None, None)
     except OSError:
         pass
 

@@ -122,6 +122,8 @@ def _closed(server_name: str) -> PrimaryBusy:
 
 def _exchange_unix(server_name: str, frame: bytes, deadline: float, timeout: float) -> bytes:
     """Connect, send ``frame`` and return one reply line, over AF_UNIX."""
+    if sys.platform == "win32":
+        raise OSError("AF_UNIX sockets are not used on Windows (see _exchange_qt)")
     with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
         try:
             sock.settimeout(_remaining(deadline))

@@ -102,8 +102,10 @@ _kernel32: Any = None
 def _k32() -> Any:
     """kernel32 with explicit signatures: 64-bit handles must not pass as C ints."""
     global _kernel32
+    if sys.platform != "win32":
+        raise OSError("job objects exist only on Windows")
     if _kernel32 is None:
-        k = ctypes.WinDLL("kernel32", use_last_error=True)  # type: ignore[attr-defined]
+        k = ctypes.WinDLL("kernel32", use_last_error=True)
         k.CreateJobObjectW.argtypes = [wintypes.LPVOID, wintypes.LPCWSTR]
         k.CreateJobObjectW.restype = wintypes.HANDLE
         k.SetInformationJobObject.argtypes = [
@@ -132,7 +134,9 @@ def _k32() -> Any:
 
 
 def _last_error() -> int:
-    return int(ctypes.get_last_error())  # type: ignore[attr-defined]
+    if sys.platform != "win32":
+        raise OSError("GetLastError exists only on Windows")
+    return int(ctypes.get_last_error())
 
 
 def _set_limits(job: object, flags: int) -> bool:

@@ -21,6 +21,7 @@ import os
 import shutil
 import signal
 import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -204,10 +205,13 @@ class Chromium:
                 self.proc.wait(10)
         except (CdpError, OSError, subprocess.TimeoutExpired):
             pass
-        try:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
+        if sys.platform == "win32":  # no process groups there
+            self.proc.kill()
+        else:
+            try:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
         self.proc.wait(10)
         if self._write_fd >= 0:
             os.close(self._write_fd)
