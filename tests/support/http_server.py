@@ -23,6 +23,7 @@ import hashlib
 import os
 import re
 import socket
+import sys
 import threading
 import time
 from dataclasses import dataclass
@@ -126,6 +127,12 @@ class _Server(ThreadingHTTPServer):
     def __init__(self, owner: FileServer) -> None:
         self.owner = owner
         super().__init__(("127.0.0.1", 0), _Handler)
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        """A client that went away is normal (Windows reports a reset or a shut-down
+        socket while reading the next request line); anything else is printed."""
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)  # type: ignore[arg-type]
 
 
 class _Handler(BaseHTTPRequestHandler):
