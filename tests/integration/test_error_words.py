@@ -5,18 +5,13 @@ A real aria2c checks a real file against a checksum that does not match.
 
 from __future__ import annotations
 
-import sys
 from typing import Any
-
-import pytest
 
 from desktop.main_window import MainWindow
 from desktop.notifications import Notifier
 from desktop.tray import Tray
 from support.app_world import WAIT_MS, AppWorld
 from support.http_server import PayloadFactory
-
-pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX paths")
 
 
 def test_a_checksum_mismatch_is_a_sentence_that_names_the_kept_file(

@@ -9,7 +9,6 @@ and a download that does wait says why.
 
 from __future__ import annotations
 
-import sys
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -24,8 +23,6 @@ from desktop.tray import Tray
 from support.app_world import WAIT_MS, AppWorld
 from support.fixture_files import write_webseed_torrent
 from support.http_server import FileServer, PayloadFactory, sha256_of
-
-pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX paths")
 
 MAGNET = "magnet:?xt=urn:btih:0123456789abcdef0123456789abcdef01234567&dn=no-peers"
 
