@@ -297,9 +297,13 @@ def main(www: Path) -> int:
     ]
 
     class StagedPrimary(app_module.PrimaryApp):
-        def __init__(self, *args: Any, **kwargs: Any) -> None:
-            super().__init__(*args, **kwargs)
-            self.screenshot_stage = Stage(self, server, links)
+        screenshot_stage: Stage | None = None
+
+        def build_ui(self) -> None:
+            # The UI is built once aria2c was launched; the stage needs its window.
+            super().build_ui()
+            if self.ui is not None and self.screenshot_stage is None:
+                self.screenshot_stage = Stage(self, server, links)
 
     # run_primary looks the name up at call time; mypy refuses any assignment to a class
     app_module.PrimaryApp = StagedPrimary  # type: ignore[misc]
