@@ -62,6 +62,7 @@ log = logging.getLogger("aria_tray.app")
 # The UI is built once aria2c was launched; this long at most after start-up
 # (an orphan check that waits for a dying aria2c must not keep the tray away).
 UI_FALLBACK_MS = 1500
+UI_RETRY_MS = 20  # while the doorbell serves launches, the UI waits this long, again
 # The start-up heap is frozen this long after the UI is built (see desktop/heap.py).
 FREEZE_AFTER_MS = 2000
 
@@ -137,6 +138,12 @@ class PrimaryApp(QObject):
         meanwhile.
         """
         if self.ui is not None or self._quitting:
+            return
+        if self.server.active_connections:
+            # Launches are handing over links (a burst of them, say): answer
+            # them first; the seconds the UI takes on a busy machine would
+            # otherwise run out their reply timeout.
+            QTimer.singleShot(UI_RETRY_MS, self.build_ui)
             return
         from .app_ui import AppUi  # deferred: see the module docstring
         from .tray import Tray

@@ -13,6 +13,7 @@ launch) queues behind it.
 from __future__ import annotations
 
 import os
+import socket
 import sys
 import threading
 from collections.abc import Callable
@@ -24,6 +25,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 import pytest
 from PySide6.QtWidgets import QApplication
 
+from aria2_core.ipc_protocol import decode_reply, encode_request
 from aria2_core.journal import LinkJournal
 from desktop import app as app_module
 from desktop.app import PrimaryApp
@@ -126,3 +128,26 @@ def test_a_slow_engine_start_does_not_keep_the_ui_away(
     finally:
         release.set()
     qtbot.waitUntil(lambda: primary.controller.engine.client is not None, timeout=WAIT_MS)
+
+
+def test_launches_being_answered_come_before_the_ui(
+    world: AppWorld, qtbot: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A burst of launches is answered first: the UI's seconds on a busy machine wait."""
+    monkeypatch.setattr(app_module, "UI_FALLBACK_MS", WAIT_MS)
+    primary = make_primary(world)
+    launched: list[bool] = []
+    primary.controller.engine_launched.connect(lambda: launched.append(True))
+    with socket.socket(socket.AF_UNIX) as client:
+        primary.start([])
+        client.connect(world.paths.server_name)  # a launch that has not sent its line yet
+        qtbot.waitUntil(lambda: primary.server.active_connections == 1, timeout=WAIT_MS)
+        qtbot.waitUntil(lambda: bool(launched), timeout=WAIT_MS)
+        qtbot.wait(100)
+        assert primary.ui is None, "the UI was built while a launch waited for its answer"
+
+        client.sendall(encode_request("status", {}))
+        reply = in_thread(lambda: client.makefile("rb").readline())
+        qtbot.waitUntil(reply.done, timeout=WAIT_MS)
+        assert decode_reply(reply.result()).ok
+    qtbot.waitUntil(lambda: primary.ui is not None, timeout=WAIT_MS)
