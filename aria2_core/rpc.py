@@ -27,10 +27,13 @@ import itertools
 import threading
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .errors import LinkError, RpcConnectionError, RpcError, RpcUnauthorizedError
 from .links import Link, LinkKind
+
+if TYPE_CHECKING:
+    import requests
 
 UNAUTHORIZED_MESSAGE = "Unauthorized"
 
@@ -129,14 +132,7 @@ class Aria2Client:
         self._secret = secret
         self._ids = itertools.count(1)
         self._id_lock = threading.Lock()
-        # Imported here, not at the top: requests costs a quarter of a second and
-        # megabytes, and the primary launches aria2c before it needs a client.
-        import requests
-
-        self._session = requests.Session()
-        # An HTTP(S)_PROXY or ALL_PROXY in the environment must never capture
-        # loopback RPC, and a .netrc must not add credentials to it.
-        self._session.trust_env = False
+        self._session: requests.Session | None = None  # made by the first call
 
     def __repr__(self) -> str:
         return f"Aria2Client({self.host}:{self.port})"
@@ -149,7 +145,26 @@ class Aria2Client:
 
     def close(self) -> None:
         """Drop the keep-alive connection. The client is unusable afterwards."""
-        self._session.close()
+        if self._session is not None:
+            self._session.close()
+
+    def _http(self) -> requests.Session:
+        """The keep-alive session, made (and ``requests`` imported) on the first call.
+
+        Not at import time, nor when the client is made: requests costs a
+        quarter of a second and megabytes, the primary launches aria2c before
+        it needs a client, and the first call runs on the worker thread, so
+        the GUI thread never pays for the import.
+        """
+        if self._session is None:
+            import requests
+
+            session = requests.Session()
+            # An HTTP(S)_PROXY or ALL_PROXY in the environment must never capture
+            # loopback RPC, and a .netrc must not add credentials to it.
+            session.trust_env = False
+            self._session = session
+        return self._session
 
     # -- core ----------------------------------------------------------------
     @property
@@ -168,10 +183,10 @@ class Aria2Client:
     def _post(self, method: str, params: list[Any], timeout: float | None) -> Any:
         payload = {"jsonrpc": "2.0", "id": self._next_id(), "method": method, "params": params}
         wait = self.timeout if timeout is None else timeout
-        import requests  # already loaded by __init__: a dict look-up
+        import requests  # loaded by _http: a dict look-up
 
         try:
-            response = self._session.post(self.url, json=payload, timeout=wait)
+            response = self._http().post(self.url, json=payload, timeout=wait)
         except requests.Timeout as exc:
             raise RpcConnectionError(
                 f"aria2 at {self.endpoint} did not answer {method} within {wait:g} s"
