@@ -78,7 +78,11 @@ class LinkJournal:
     def __init__(self, path: Path | str) -> None:
         self.path = Path(path)
         self.files_dir = self.path.parent / f"{self.path.stem}-files"
+        # Serialises writes to the file (each holds it through its fsync).
         self._lock = threading.Lock()
+        # Guards the in-memory pending entries only, so a reader on the GUI
+        # thread never waits for another thread's fsync.
+        self._state_lock = threading.Lock()
         # The pending entries, read from disk once and then kept in step with
         # every write: the primary (which holds the instance lock) is the only
         # writer, and it asks for them on every drain and every --status.
@@ -108,8 +112,9 @@ class LinkJournal:
         try:
             with self._lock:
                 self._append_line(_encode_line(_entry_record(entry)))
-                if self._pending is not None:
-                    self._pending[entry.id] = entry
+                with self._state_lock:  # in file order: appends are serialised by _lock
+                    if self._pending is not None:
+                        self._pending[entry.id] = entry
         except BaseException:
             self._drop_files(entry_id)
             raise
@@ -160,9 +165,10 @@ class LinkJournal:
             return
         with self._lock:
             self._append_line(b"".join(_encode_line({"done": i}) for i in entry_ids))
-            if self._pending is not None:
-                for entry_id in entry_ids:
-                    self._pending.pop(entry_id, None)
+            with self._state_lock:
+                if self._pending is not None:
+                    for entry_id in entry_ids:
+                        self._pending.pop(entry_id, None)
         for entry_id in entry_ids:
             self._drop_files(entry_id)
 
@@ -200,14 +206,23 @@ class LinkJournal:
 
     # -- reading ------------------------------------------------------------
     def pending(self) -> list[JournalEntry]:
-        """Entries not marked done, oldest first; broken lines are skipped and logged."""
-        with self._lock:
+        """Entries not marked done, oldest first; broken lines are skipped and logged.
+
+        Once loaded, this takes only the state lock: it never waits for an
+        append or a done-marker being fsync'd on another thread.
+        """
+        with self._state_lock:
+            if self._pending is not None:
+                return list(self._pending.values())
+        with self._lock:  # the first read: no write may slip in between read and keep
             return list(self._loaded().values())
 
     def _loaded(self) -> dict[str, JournalEntry]:
-        if self._pending is None:
-            self._pending = {entry.id: entry for entry in self._read_pending()}
-        return self._pending
+        """The pending entries, read from the file once; the caller holds ``self._lock``."""
+        with self._state_lock:
+            if self._pending is None:
+                self._pending = {entry.id: entry for entry in self._read_pending()}
+            return self._pending
 
     def _read_pending(self) -> list[JournalEntry]:
         try:

@@ -48,7 +48,7 @@ from .logging_setup import setup_logging
 from .preferences import Preferences
 from .quit_guard import QuitGuard
 from .settings import AppSettings, SettingsStore, engine_settings
-from .single_instance import InstanceLock, IpcServer
+from .single_instance import DeferredReply, InstanceLock, IpcServer
 from .unix_signals import SignalRelay
 from .win_job import contain_app
 
@@ -173,7 +173,7 @@ class PrimaryApp(QObject):
         self._early_notices.append(notice)
 
     # -- IPC --------------------------------------------------------------
-    def _handle_request(self, request: Request) -> dict[str, Any]:
+    def _handle_request(self, request: Request) -> dict[str, Any] | DeferredReply:
         if request.cmd == "open":
             # Even while quitting (a request taken just before the doorbell
             # closed): the journal keeps it and the next start delivers it.
@@ -191,11 +191,15 @@ class PrimaryApp(QObject):
             return {"shown": True}
         raise IpcError(f"unknown command {request.cmd!r}")
 
-    def _open(self, items: list[Any]) -> dict[str, Any]:
+    def _open(self, items: list[Any]) -> DeferredReply:
         """Journal an ``open``: plain items as one entry, each link with options as its own.
 
         Options (a version-2 item) hold per-link headers such as the
         browser's cookies; the journal keeps them only until aria2 has them.
+        The entries are written and fsync'd on the controller's journal
+        worker, in order; the reply goes out (from this thread) only once
+        they are on disk, so an acknowledged link is never lost and the GUI
+        never waits for the disk.
         """
         plain = [item for item in items if isinstance(item, str)]
         batches: list[tuple[list[str], dict[str, Any], str]] = []
@@ -204,17 +208,25 @@ class PrimaryApp(QObject):
         for item in items:
             if isinstance(item, dict):
                 batches.append(([item["uri"]], dict(item["options"]), "browser"))
-        entries = []
-        try:
-            for links, options, source in batches:
-                entries.append(self.controller.submit(links, source=source, options=options))
-        except OSError as exc:
-            raise IpcError(
+        reply = DeferredReply()
+
+        def written(entries: list[str]) -> None:
+            first = entries[0] if entries else ""
+            reply.resolve({"accepted": len(items), "entry": first, "entries": entries})
+
+        def failed(exc: BaseException) -> None:
+            log.warning("could not journal an open: %s", exc, exc_info=exc)
+            if not isinstance(exc, OSError):
+                reply.fail(str(exc) or type(exc).__name__)
+                return
+            reply.fail(
                 f"Could not record the links in {self._paths.home} "
                 f"({exc.strerror or exc}). Nothing was added: free some disk space "
                 "or fix that folder, then try again."
-            ) from exc
-        return {"accepted": len(items), "entry": entries[0] if entries else "", "entries": entries}
+            )
+
+        self.controller.submit_later(batches, written, failed)
+        return reply
 
     # -- shutdown ---------------------------------------------------------
     @Slot()

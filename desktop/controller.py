@@ -4,9 +4,14 @@ It hides the engine, the RPC client and the link journal behind plain
 methods and Qt signals. Two rules shape it:
 
 * **A link is never lost.** ``submit`` appends to the fsync'd journal
-  before it returns (the IPC server acks only after that), and an entry
-  is marked done only after aria2 accepted it and saved its session. A
-  crash anywhere in between replays the entry at the next start.
+  before it returns; ``submit_later`` (the IPC server's ``open``) does so
+  on the journal worker and calls back once the entry is on disk, and only
+  then is the ``open`` acknowledged. An entry is marked done only after
+  aria2 accepted it and saved its session. A crash anywhere in between
+  replays the entry at the next start.
+* **fsync is not the GUI thread's job.** The journal worker (one thread, so
+  entries keep their order) writes what the doorbell brings and the
+  done-markers; an fsync takes milliseconds, and tens under load.
 * **Nothing blocks the GUI thread on the network.** Every RPC call runs
   on the task runner; results come back as signals. Stats are polled only
   while something is downloading, so an idle app makes no RPC at all.
@@ -18,7 +23,7 @@ import collections
 import logging
 import os
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -39,6 +44,8 @@ from .tasks import TaskRunner
 log = logging.getLogger("aria_tray.controller")
 
 ACTIVE_POLL_MS = 1000
+# One journal entry to write: its links, their aria2 options, where they came from.
+Batch = tuple[list[str], Mapping[str, Any], str]
 # A failed drain is retried after 0.5 s, 1 s, 2 s, … at most 30 s apart.
 DRAIN_RETRY_FIRST_MS = 500
 DRAIN_RETRY_MAX_MS = 30_000
@@ -73,6 +80,8 @@ class Controller(TaskControls, EngineSettingsControl):
         self._paths = paths
         self._settings = settings
         self.tasks = TaskRunner(self)
+        # Journal writes (fsync) off the GUI thread; one thread keeps their order.
+        self._journal_tasks = TaskRunner(self, name="aria-tray-journal")
         self.engine = Engine(paths, settings, self.tasks, self)
         self._journal = LinkJournal(paths.journal_file)
         self._draining = False
@@ -121,6 +130,8 @@ class Controller(TaskControls, EngineSettingsControl):
         self._retry_timer.stop()
         self.engine.stop_now(save)
         engine_done = time.monotonic()
+        # A queued journal write was never acknowledged: its sender retries elsewhere.
+        self._journal_tasks.shutdown()
         self.tasks.shutdown()
         self._shutdown_settings_control()
         log.info("stop_now: tasks and settings ended in %.2f s", time.monotonic() - engine_done)
@@ -138,6 +149,41 @@ class Controller(TaskControls, EngineSettingsControl):
         log.info("accepted %d item(s) from %s as %s", len(items), source, entry_id)
         QTimer.singleShot(0, self._drain)
         return entry_id
+
+    def submit_later(
+        self,
+        batches: Sequence[Batch],
+        on_done: Callable[[list[str]], None],
+        on_error: Callable[[BaseException], None],
+    ) -> None:
+        """Journal ``batches`` (one entry each, in order) on the journal worker.
+
+        ``on_done(entry_ids)`` runs on the GUI thread once every entry is
+        durably on disk; ``on_error`` gets the ``OSError`` of a journal that
+        cannot be written (entries before it are kept, as with ``submit``).
+        Once shut down, it writes at once, on this thread.
+        """
+        journal = self._journal
+        batches = list(batches)
+
+        def write() -> list[str]:
+            return [journal.append(list(links), dict(opts), src) for links, opts, src in batches]
+
+        def written(entry_ids: list[str]) -> None:
+            for entry_id, (items, _options, source) in zip(entry_ids, batches, strict=True):
+                log.info("accepted %d item(s) from %s as %s", len(items), source, entry_id)
+            if entry_ids:
+                QTimer.singleShot(0, self._drain)
+            on_done(entry_ids)
+
+        if self._journal_tasks.run(write, on_done=written, on_error=on_error):
+            return
+        try:
+            entry_ids = write()
+        except OSError as exc:
+            on_error(exc)
+            return
+        written(entry_ids)
 
     def pending_count(self) -> int:
         return sum(len(e.items) for e in self._journal.pending())
@@ -167,12 +213,9 @@ class Controller(TaskControls, EngineSettingsControl):
         self.tasks.run(send, on_done=self._drained, on_error=self._drain_failed)
 
     def _drained(self, outcomes: list[EntryOutcome]) -> None:
-        self._draining = False
         self._retry_ms = 0
         added = 0
         done = [outcome.entry.id for outcome in outcomes]
-        self._journal.mark_done(*done)
-        self._sent.difference_update(done)
         for outcome in outcomes:
             added += len(outcome.gids)
             if outcome.already_there:
@@ -187,11 +230,31 @@ class Controller(TaskControls, EngineSettingsControl):
                     else self.tr("No link was added")
                 )
                 self.notice.emit(Notice(title, text, is_error=True))
-        if added:
-            self.links_added.emit(added)
-        self._journal.compact()
-        self.wake_polling()
-        QTimer.singleShot(0, self._drain)
+        journal = self._journal
+
+        def record() -> None:  # on the journal worker: its fsyncs are not the GUI's
+            journal.mark_done(*done)
+            journal.compact()
+
+        def recorded(_: object) -> None:
+            # Only now: a drain before this would find these entries pending again.
+            self._draining = False
+            self._sent.difference_update(done)
+            if added:
+                self.links_added.emit(added)
+            self.wake_polling()
+            QTimer.singleShot(0, self._drain)
+
+        def not_recorded(exc: BaseException) -> None:
+            # aria2 has them; the entries stay pending, and the retry's check
+            # against aria2's queue keeps them from being added twice.
+            log.warning("could not mark %d journal entries done: %s", len(done), exc)
+            if added:
+                self.links_added.emit(added)
+            self._drain_failed(exc)
+
+        if not self._journal_tasks.run(record, on_done=recorded, on_error=not_recorded):
+            self._draining = False  # shut down: the next start replays and de-duplicates
 
     def _drain_failed(self, exc: BaseException) -> None:
         """Keep the entries and try again later, with backoff.

@@ -59,7 +59,45 @@ UNREADABLE_LOCK_GRACE_S = 1.0
 GUARD_WAIT_S = 0.5
 RELEASE_GUARD_WAIT_S = 2.0
 
-Handler = Callable[[Request], dict[str, Any]]
+
+class DeferredReply:
+    """A handler's promise to answer later, on the GUI thread.
+
+    An ``open`` is acknowledged only once its journal entry is fsync'd, and
+    that fsync runs on a worker so it never stalls the GUI thread: the
+    handler returns one of these at once and resolves it when the worker is
+    done. The connection stays open meanwhile (its timers as usual); a
+    client gone by then simply gets nothing, and retries.
+    """
+
+    __slots__ = ("_deliver", "_outcome")
+
+    def __init__(self) -> None:
+        self._deliver: Callable[[dict[str, Any] | None, str], None] | None = None
+        self._outcome: tuple[dict[str, Any] | None, str] | None = None
+
+    def resolve(self, result: dict[str, Any]) -> None:
+        """Answer with ``result``; only the first resolve or fail counts."""
+        self._settle(result, "")
+
+    def fail(self, message: str) -> None:
+        """Answer with an error reply carrying ``message``."""
+        self._settle(None, message or "failed")
+
+    def _settle(self, result: dict[str, Any] | None, error: str) -> None:
+        if self._outcome is not None:
+            return
+        self._outcome = (result, error)
+        if self._deliver is not None:
+            self._deliver(result, error)
+
+    def _attach(self, deliver: Callable[[dict[str, Any] | None, str], None]) -> None:
+        self._deliver = deliver
+        if self._outcome is not None:  # settled before the server attached
+            deliver(*self._outcome)
+
+
+Handler = Callable[[Request], "dict[str, Any] | DeferredReply"]
 
 
 class InstanceLock:
@@ -205,8 +243,10 @@ class _Connection:
 class IpcServer(QObject):
     """Serves one request per connection, handing valid ones to ``handler``.
 
-    ``handler`` runs synchronously on the GUI thread and must return the
-    reply's ``result`` dict; an exception it raises becomes an error reply.
+    ``handler`` runs synchronously on the GUI thread and returns the reply's
+    ``result`` dict, or a :class:`DeferredReply` it resolves later (an
+    ``open``, once its journal entry is on disk); an exception it raises, or
+    a failed deferred reply, becomes an error reply.
     Each client must deliver its whole request line within ``idle_timeout_ms``
     of connecting, or it is dropped, so a silent client cannot pin a socket.
 
@@ -424,15 +464,26 @@ class IpcServer(QObject):
         log.debug("IPC request %s %s", request.id, request.cmd)
         try:
             result = self._handler(request)
+            if isinstance(result, DeferredReply):
+                result._attach(functools.partial(self._answer, conn, request))
+                return
             if not isinstance(result, dict):
                 raise TypeError(f"IPC handler returned {type(result).__name__}, not dict")
         except Exception as exc:
             log.exception("IPC handler failed on %r", request.cmd)
-            message = str(exc) or type(exc).__name__
-            self._respond(conn, encode_reply(request.id, error=message, version=request.v))
-            self.served_count += 1
+            self._answer(conn, request, None, str(exc) or type(exc).__name__)
             return
-        self._respond(conn, encode_reply(request.id, result=result, version=request.v))
+        self._answer(conn, request, result, "")
+
+    def _answer(
+        self, conn: _Connection, request: Request, result: dict[str, Any] | None, error: str
+    ) -> None:
+        """Send the reply (an error one when ``error`` is set); count it as served."""
+        if error:
+            frame = encode_reply(request.id, error=error, version=request.v)
+        else:
+            frame = encode_reply(request.id, result=result, version=request.v)
+        self._respond(conn, frame)
         self.served_count += 1
 
     def _reject(self, conn: _Connection, reason: str, request_id: str = "") -> None:

@@ -26,10 +26,10 @@ class TaskRunner(QObject):
 
     _finished = Signal(object)
 
-    def __init__(self, parent: QObject | None = None) -> None:
+    def __init__(self, parent: QObject | None = None, name: str = "aria-tray-rpc") -> None:
         super().__init__(parent)
         self._pool: ThreadPoolExecutor | None = ThreadPoolExecutor(
-            max_workers=1, thread_name_prefix="aria-tray-rpc"
+            max_workers=1, thread_name_prefix=name
         )
         self._finished.connect(self._deliver)
 
