@@ -66,8 +66,9 @@ class DeferredReply:
     An ``open`` is acknowledged only once its journal entry is fsync'd, and
     that fsync runs on a worker so it never stalls the GUI thread: the
     handler returns one of these at once and resolves it when the worker is
-    done. The connection stays open meanwhile (its timers as usual); a
-    client gone by then simply gets nothing, and retries.
+    done. The connection stays open meanwhile, without the idle timeout (the
+    client's own deadline bounds its wait); a client gone by then simply
+    gets nothing, and retries.
     """
 
     __slots__ = ("_deliver", "_outcome")
@@ -465,6 +466,9 @@ class IpcServer(QObject):
         try:
             result = self._handler(request)
             if isinstance(result, DeferredReply):
+                # The idle timer is for the client; this wait is ours. Dropping
+                # the client now would make it send the same links again.
+                conn.timer.stop()
                 result._attach(functools.partial(self._answer, conn, request))
                 return
             if not isinstance(result, dict):
