@@ -227,6 +227,10 @@ def test_bench_gui_stall_on_disk_bookkeeping(
     finish_work = DiskWork(dict(disk.gui), dict(disk.worker))
     notes.append(f"(c) {FILE_ROUNDS}×{FILES} downloads finished: {finish_work.counts()}")
     notes.append(f"(c) longest single call on the GUI thread: {longest(finish_work.gui)}")
+    notes.append(
+        "(c) its GUI-thread fsyncs are the bench's own Controller.submit (a drop's path, "
+        "one per round); history and ledger are written on the RPC worker"
+    )
 
     # (b) engine restarts: stop (record cleared), orphan check, launch (record written)
     restart_stalls: list[float] = []
