@@ -25,7 +25,7 @@ from support.http_server import FileServer, PayloadFactory
 
 pytestmark = pytest.mark.skipif(
     sys.platform == "win32",
-    reason="under Wine the failed-engine case hung once (cause not found yet); off on Windows until it is",
+    reason="under Wine its failed-engine case hung once (cause not found yet)",
 )
 
 SLOW = 64 * 1024  # bytes/s per connection
