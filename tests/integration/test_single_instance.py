@@ -505,6 +505,10 @@ def test_forward_or_acquire_gives_up_on_a_silent_lock_holder(w: World) -> None:
     assert not isinstance(info.value, PrimaryUnavailable)
 
 
+@wine_limit(
+    "Wine 8 reports Qt's overlapped pipe I/O late (a blocking waitFor* wakes at its "
+    "timeout), so a burst of client threads outlasts the test's wait"
+)
 def test_clients_retry_a_full_backlog_instead_of_failing(w: World) -> None:
     """issue 8, item 1: EAGAIN on connect means "busy", not "gone".
 

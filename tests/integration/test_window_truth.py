@@ -8,12 +8,9 @@ are real widgets over the controller the app uses (issue 9, items 7, 10,
 from __future__ import annotations
 
 import os
-import sys
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
-
-import pytest
 
 from aria2_core.models import DownloadInfo
 from desktop.download_model import Column, Role
@@ -22,11 +19,6 @@ from desktop.main_window import MainWindow
 from desktop.tray import Tray
 from support.app_world import WAIT_MS, AppWorld
 from support.http_server import FileServer, PayloadFactory
-
-pytestmark = pytest.mark.skipif(
-    sys.platform == "win32",
-    reason="under Wine its failed-engine case hung once (cause not found yet)",
-)
 
 SLOW = 64 * 1024  # bytes/s per connection
 
