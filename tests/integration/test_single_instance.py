@@ -316,7 +316,8 @@ def test_200_malformed_frames_are_logged_and_serving_continues(
             assert reply is not None and reply["ok"] is False, data[:40]
             assert reason in reply["error"] and reply["v"] == 1
         elif reply is not None:  # the oversized frame, when its reply arrived
-            assert reply["ok"] is False and "without a newline" in reply["error"]
+            told = (*oversized, "without a newline")
+            assert reply["ok"] is False and any(o in reply["error"] for o in told)
     assert w.send("status")["cmd"] == "status"
     w.idle(server)
 
@@ -526,6 +527,9 @@ def test_clients_retry_a_full_backlog_instead_of_failing(w: World) -> None:
     w.idle(server)
 
 
+@pytest.mark.skipif(
+    WINDOWS, reason="fills the server's cap with raw AF_UNIX sockets; not ported to pipes yet"
+)
 def test_connections_over_the_cap_are_closed_and_their_clients_retry(w: World) -> None:
     """issue 8, item 6: a flood cannot take all our file descriptors."""
     server = w.server()
@@ -546,6 +550,7 @@ def test_connections_over_the_cap_are_closed_and_their_clients_retry(w: World) -
     w.idle(server)
 
 
+@pytest.mark.skipif(WINDOWS, reason="a named pipe has no socket file anyone could remove")
 def test_server_listens_again_when_its_socket_is_removed(w: World) -> None:
     """issue 8, item 6: QLocalServer closes itself on EMFILE and says nothing."""
     server = w.server()
