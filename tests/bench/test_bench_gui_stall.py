@@ -43,13 +43,11 @@ from typing import Any
 
 import pytest
 from benchkit import Figure, report
-from PySide6.QtWidgets import QApplication
 from stall_meter import StallMeter
 
 import desktop.engine as engine_module
 from aria2_core.journal import LinkJournal
 from desktop.app import PrimaryApp
-from desktop.single_instance import InstanceLock
 from support.app_world import WAIT_MS, AppWorld
 
 pytestmark = [
@@ -130,18 +128,7 @@ def disk(monkeypatch: pytest.MonkeyPatch) -> DiskWork:
 
 @pytest.fixture
 def primary(world: AppWorld, qtbot: Any) -> Iterator[PrimaryApp]:
-    lock = InstanceLock.for_paths(world.paths)
-    assert lock.try_acquire()
-    qapp = QApplication.instance()
-    assert isinstance(qapp, QApplication)
-    app = PrimaryApp(qapp, world.paths, lock)
-
-    def close() -> None:
-        qapp.aboutToQuit.disconnect(app.shutdown_now)
-        app.shutdown_now()
-        app.release_lock()
-
-    world.on_close(close)
+    app = world.primary()
     app.start([])
     qtbot.waitUntil(lambda: app.ui is not None, timeout=WAIT_MS)
     qtbot.waitUntil(lambda: app.controller.engine.client is not None, timeout=WAIT_MS)

@@ -20,12 +20,10 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 import pytest
-from PySide6.QtWidgets import QApplication
 
 from aria2_core.journal import LinkJournal
 from desktop.app import PrimaryApp
 from desktop.ipc_client import send_request
-from desktop.single_instance import InstanceLock
 from support.app_world import WAIT_MS, AppWorld
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="AF_UNIX client path")
@@ -33,18 +31,7 @@ pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="AF_UNIX client 
 
 @pytest.fixture
 def primary(world: AppWorld, qtbot: Any) -> Iterator[PrimaryApp]:
-    lock = InstanceLock.for_paths(world.paths)
-    assert lock.try_acquire()
-    qapp = QApplication.instance()
-    assert isinstance(qapp, QApplication)
-    app = PrimaryApp(qapp, world.paths, lock)
-
-    def close() -> None:
-        qapp.aboutToQuit.disconnect(app.shutdown_now)
-        app.shutdown_now()
-        app.release_lock()
-
-    world.on_close(close)
+    app = world.primary()
     app.start([])
     qtbot.waitUntil(lambda: app.controller.engine.client is not None, timeout=WAIT_MS)
     yield app

@@ -23,34 +23,15 @@ from typing import Any
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import pytest
-from PySide6.QtWidgets import QApplication
 
 from aria2_core.ipc_protocol import decode_reply, encode_request
 from aria2_core.journal import LinkJournal
 from desktop import app as app_module
 from desktop.app import PrimaryApp
 from desktop.ipc_client import send_request
-from desktop.single_instance import InstanceLock
 from support.app_world import WAIT_MS, AppWorld
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="AF_UNIX client path")
-
-
-def make_primary(world: AppWorld) -> PrimaryApp:
-    """A primary on ``world``'s home, holding its lock; stopped and unlocked at the end."""
-    lock = InstanceLock.for_paths(world.paths)
-    assert lock.try_acquire()
-    qapp = QApplication.instance()
-    assert isinstance(qapp, QApplication)
-    primary = PrimaryApp(qapp, world.paths, lock)
-
-    def close() -> None:
-        qapp.aboutToQuit.disconnect(primary.shutdown_now)
-        primary.shutdown_now()
-        primary.release_lock()
-
-    world.on_close(close)
-    return primary
 
 
 def hold_worker(primary: PrimaryApp) -> threading.Event:
@@ -68,7 +49,7 @@ def in_thread(fn: Callable[[], Any]) -> Future[Any]:
 
 
 def test_aria2c_is_launched_before_any_ui_is_built(world: AppWorld, qtbot: Any) -> None:
-    primary = make_primary(world)
+    primary = world.primary()
     at_launch: list[tuple[object, object, bool]] = []
     primary.controller.engine_launched.connect(
         lambda: at_launch.append((primary.tray, primary.ui, primary.server.is_listening))
@@ -87,7 +68,7 @@ def test_links_and_show_before_the_ui_are_acknowledged_then_honoured(
     world: AppWorld, qtbot: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(app_module, "UI_FALLBACK_MS", WAIT_MS)  # only the launch builds the UI
-    primary = make_primary(world)
+    primary = world.primary()
     release = hold_worker(primary)
     try:
         primary.start([])
@@ -119,7 +100,7 @@ def test_a_slow_engine_start_does_not_keep_the_ui_away(
     world: AppWorld, qtbot: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(app_module, "UI_FALLBACK_MS", 50)
-    primary = make_primary(world)
+    primary = world.primary()
     release = hold_worker(primary)  # the orphan check, and so the launch, waits
     try:
         primary.start([])
@@ -135,7 +116,7 @@ def test_launches_being_answered_come_before_the_ui(
 ) -> None:
     """A burst of launches is answered first: the UI's seconds on a busy machine wait."""
     monkeypatch.setattr(app_module, "UI_FALLBACK_MS", WAIT_MS)
-    primary = make_primary(world)
+    primary = world.primary()
     launched: list[bool] = []
     primary.controller.engine_launched.connect(lambda: launched.append(True))
     with socket.socket(socket.AF_UNIX) as client:

@@ -78,6 +78,30 @@ class AppWorld:
             c.set_window_visible(visible)
         return c
 
+    def primary(self) -> Any:
+        """A ``PrimaryApp`` on this home holding its instance lock (not started yet).
+
+        Stopped the way ``aboutToQuit`` stops it, and unlocked, when the world closes.
+        """
+        from PySide6.QtWidgets import QApplication
+
+        from desktop.app import PrimaryApp
+        from desktop.single_instance import InstanceLock
+
+        lock = InstanceLock.for_paths(self.paths)
+        assert lock.try_acquire()
+        qapp = QApplication.instance()
+        assert isinstance(qapp, QApplication)
+        app = PrimaryApp(qapp, self.paths, lock)
+
+        def close() -> None:
+            qapp.aboutToQuit.disconnect(app.shutdown_now)
+            app.shutdown_now()
+            app.release_lock()
+
+        self.on_close(close)
+        return app
+
     def preferences(self, controller: Any) -> Any:
         from desktop.preferences import Preferences
 
