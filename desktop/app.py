@@ -44,11 +44,12 @@ from aria2_core.paths import AppPaths
 from .controller import Controller, Notice
 from .heap import freeze_start_up
 from .i18n import install_translators, language_choice
+from .instance_lock import InstanceLock
 from .logging_setup import setup_logging
 from .preferences import Preferences
 from .quit_guard import QuitGuard
 from .settings import AppSettings, SettingsStore, engine_settings
-from .single_instance import DeferredReply, InstanceLock, IpcServer
+from .single_instance import DeferredReply, IpcServer
 from .unix_signals import SignalRelay
 from .win_job import contain_app
 

@@ -94,7 +94,7 @@ def _lazy_lock(paths: AppPaths) -> tuple[Callable[[], bool], Callable[[], Any]]:
             from .heap import skip_pyside_source_scan
 
             skip_pyside_source_scan()  # before any module that imports Qt
-            from .single_instance import InstanceLock
+            from .instance_lock import InstanceLock
 
             holder["lock"] = InstanceLock.for_paths(paths)
         return bool(holder["lock"].try_acquire())
@@ -169,7 +169,7 @@ def _cleanup(paths: AppPaths) -> int:
     """Stop verified orphans of this app home; refuse while a primary is alive."""
     from aria2_core.orphans import cleanup_orphan
 
-    from .single_instance import InstanceLock
+    from .instance_lock import InstanceLock
 
     lock = InstanceLock.for_paths(paths)
     if not lock.try_acquire():

@@ -31,8 +31,9 @@ from PySide6.QtCore import QLockFile, QSysInfo, QTimer
 
 from aria2_core.errors import IpcError
 from aria2_core.ipc_protocol import Request
+from desktop.instance_lock import InstanceLock
 from desktop.ipc_client import PrimaryUnavailable, RequestRejected, forward_or_acquire, send_request
-from desktop.single_instance import InstanceLock, IpcServer
+from desktop.single_instance import IpcServer
 from support.programs import kill_hard
 from support.wine import wine_limit
 

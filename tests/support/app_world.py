@@ -86,7 +86,7 @@ class AppWorld:
         from PySide6.QtWidgets import QApplication
 
         from desktop.app import PrimaryApp
-        from desktop.single_instance import InstanceLock
+        from desktop.instance_lock import InstanceLock
 
         lock = InstanceLock.for_paths(self.paths)
         assert lock.try_acquire()
