@@ -200,6 +200,14 @@ def _exchange_qt(server_name: str, frame: bytes, deadline: float, timeout: float
                 raise PrimaryUnavailable(f"no Aria Tray is listening on {server_name}")
             if error == QLocalSocket.LocalSocketError.SocketTimeoutError:
                 raise _timed_out(server_name, timeout)
+            if error in (
+                QLocalSocket.LocalSocketError.PeerClosedError,
+                QLocalSocket.LocalSocketError.ConnectionError,
+            ):
+                # The pipe is still there but its server end is closing (a primary
+                # closing its doorbell to quit; Wine takes a moment to drop the name):
+                # not gone yet, so retry until it is, like a closed connection.
+                raise _closed(server_name)
             raise IpcError(f"Cannot connect to Aria Tray on {server_name}: {sock.errorString()}")
         if not server_is_ours(int(sock.socketDescriptor())):
             raise IpcError(
