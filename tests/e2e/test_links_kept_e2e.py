@@ -9,25 +9,24 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
-import os
 import signal
 import subprocess
 import time
 from pathlib import Path
 
+import psutil
 import pytest
 from e2e_support import counts, history_records, reached_aria2, start_primary
 
 from support.app_process import AppHome, wait_until
 from support.fixture_files import multi_file_torrent
 from support.http_server import PayloadFactory
+from support.programs import WINDOWS, freeze, kill_hard, thaw
 
-pytestmark = [
-    pytest.mark.e2e,
-    pytest.mark.skipif(os.name != "posix", reason="POSIX signals (SIGSTOP freezes aria2c)"),
-]
+pytestmark = pytest.mark.e2e
 
 
 def _stderr(proc: subprocess.Popen[bytes]) -> str:
@@ -48,8 +47,11 @@ def test_links_sent_while_the_app_quits_are_never_refused(
 
     # A frozen aria2c makes the shutdown last its full grace period (save
     # times out, then the kill timer), so every launch below meets a quitting app.
-    os.kill(status["aria2c_pid"], signal.SIGSTOP)
-    primary.send_signal(signal.SIGTERM)
+    freeze(status["aria2c_pid"])
+    if WINDOWS:  # no SIGTERM there (Popen's is TerminateProcess): ask as a user would
+        app_home.launch("--quit")
+    else:
+        primary.send_signal(signal.SIGTERM)
     launches = []
     for url in urls:  # spread over the shutdown
         launches.append(app_home.launch(url))
@@ -81,13 +83,14 @@ def test_a_torrent_deleted_after_it_was_acknowledged_still_goes_in(
 
     # aria2c frozen: the link is acknowledged (journaled) but not handed over;
     # then the browser deletes its temporary file and the app dies.
-    os.kill(aria_pid, signal.SIGSTOP)
+    freeze(aria_pid)
     result = app_home.run(str(torrent))
     assert result.returncode == 0, result.stderr
     torrent.unlink()
     primary.kill()
     primary.wait(10)
-    os.kill(aria_pid, signal.SIGKILL)
+    with contextlib.suppress(psutil.NoSuchProcess):  # on Windows its job ended it already
+        kill_hard(aria_pid)
     wait_until(lambda: counts(app_home) == (0, 0), 20)
 
     app_home.launch()  # the next start replays the journal
@@ -119,13 +122,13 @@ def test_a_drain_that_timed_out_is_retried_and_sends_nothing_twice(
 
     # aria2c frozen past the RPC timeout: the drain's request sits in its
     # socket, the drain fails, and aria2c takes the link when it thaws.
-    os.kill(aria_pid, signal.SIGSTOP)
+    freeze(aria_pid)
     try:
         result = app_home.run(url)
         assert result.returncode == 0, result.stderr
         wait_until(lambda: "could not hand links to aria2" in app_home.log_text(), 30)
     finally:
-        os.kill(aria_pid, signal.SIGCONT)
+        thaw(aria_pid)
 
     try:
         wait_until(lambda: _status(app_home)["pending_links"] == 0, 60, interval=0.25)

@@ -2,10 +2,11 @@
 
 Tests need a process that exits at once (``true``), an executable that does
 something scripted (a fake aria2c that fails the way the real one does), and
-a kill the victim cannot see coming (SIGKILL). Each exists on Windows too:
-the test's own interpreter running ``pass``; a ``.bat`` file (CreateProcess
-runs it through ``cmd.exe``, as Windows does for any batch file); and
-``TerminateProcess``, which psutil's ``kill()`` is there.
+a kill the victim cannot see coming (SIGKILL), and a freeze (SIGSTOP). Each
+exists on Windows too: the test's own interpreter running ``pass``; a ``.bat``
+file (CreateProcess runs it through ``cmd.exe``, as Windows does for any batch
+file); ``TerminateProcess``, which psutil's ``kill()`` is there; and
+``NtSuspendProcess``, which psutil's ``suspend()`` is there (Wine has it too).
 """
 
 from __future__ import annotations
@@ -44,6 +45,16 @@ def script_program(folder: Path, name: str, code: str) -> Path:
 def kill_hard(pid: int) -> None:
     """End ``pid`` with no chance to clean up: SIGKILL on POSIX, TerminateProcess on Windows."""
     psutil.Process(pid).kill()
+
+
+def freeze(pid: int) -> None:
+    """Stop every thread of ``pid`` (SIGSTOP; NtSuspendProcess on Windows): a hung process."""
+    psutil.Process(pid).suspend()
+
+
+def thaw(pid: int) -> None:
+    """Undo :func:`freeze` (SIGCONT; NtResumeProcess on Windows)."""
+    psutil.Process(pid).resume()
 
 
 #: The exit status :func:`kill_hard` leaves: -SIGKILL on POSIX; on Windows the code psutil
