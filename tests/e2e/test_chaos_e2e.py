@@ -1,7 +1,8 @@
 """Chaos: random kills, stops and racing launches with forwarded links (issue 8).
 
 Each iteration picks one fault at random: SIGKILL/SIGTERM/SIGSTOP of the app
-or of its aria2c, a kill while the app starts or quits, racing launches from
+or of its aria2c (on Windows: TerminateProcess, ``--quit`` for the app, and
+NtSuspendProcess), a kill while the app starts or quits, racing launches from
 whatever state the last step left, forwarded links, an orderly quit. After
 every step the invariants are checked:
 
@@ -20,6 +21,7 @@ stay in aria2's queue (and its session) for the whole run.
 from __future__ import annotations
 
 import collections
+import contextlib
 import json
 import os
 import random
@@ -36,11 +38,9 @@ from e2e_support import history_records
 
 from support.app_process import AppHome, wait_until
 from support.http_server import FileServer, make_payload
+from support.programs import KILLED_STATUS, WINDOWS, freeze, kill_hard, thaw
 
-pytestmark = [
-    pytest.mark.e2e,
-    pytest.mark.skipif(os.name != "posix", reason="POSIX signals (SIGSTOP, SIGKILL)"),
-]
+pytestmark = pytest.mark.e2e
 
 ITERATIONS = int(os.environ.get("ARIA_TRAY_FAULT_ITERATIONS", "15"))
 SEED = int(os.environ.get("ARIA_TRAY_FAULT_SEED") or random.SystemRandom().randrange(2**31))
@@ -90,23 +90,43 @@ class Chaos:
         found = self.home.aria2c_processes()
         return found[0].pid if found else None
 
-    def signal(self, pid: int | None, signum: int) -> bool:
+    def kill(self, pid: int | None) -> bool:
+        """SIGKILL (TerminateProcess on Windows): no chance to clean up."""
+        return self._act(pid, kill_hard)
+
+    def freeze(self, pid: int | None) -> bool:
+        """SIGSTOP (NtSuspendProcess on Windows): hung until :meth:`resume_all`."""
+        if not self._act(pid, freeze):
+            return False
+        assert pid is not None
+        self.stopped.append(pid)
+        return True
+
+    def terminate(self, pid: int | None) -> bool:
+        """SIGTERM: a polite stop. Windows has none for a console aria2c.exe (its
+        Ctrl+C needs its console), so there aria2c is ended outright; the app is asked
+        with ``--quit`` (not waited for), as a user or an installer would."""
+        if not WINDOWS:
+            return self._act(pid, lambda p: os.kill(p, signal.SIGTERM))
+        if pid is not None and pid == self.primary_pid():
+            self.home.launch("--quit", stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            return True
+        return self.kill(pid)
+
+    @staticmethod
+    def _act(pid: int | None, action: Callable[[int], None]) -> bool:
         if pid is None:
             return False
         try:
-            os.kill(pid, signum)
-        except ProcessLookupError:
+            action(pid)
+        except (ProcessLookupError, psutil.NoSuchProcess):
             return False
-        if signum == signal.SIGSTOP:
-            self.stopped.append(pid)
         return True
 
     def resume_all(self) -> None:
         for pid in self.stopped:
-            try:
-                os.kill(pid, signal.SIGCONT)
-            except ProcessLookupError:
-                pass
+            with contextlib.suppress(psutil.NoSuchProcess):
+                thaw(pid)
         self.stopped.clear()
 
     def pause(self, low: float, high: float) -> None:
@@ -227,19 +247,19 @@ def forward_links(c: Chaos) -> None:
 
 def kill_app(c: Chaos) -> None:
     c.ensure_running()
-    c.signal(c.primary_pid(), signal.SIGKILL)
+    c.kill(c.primary_pid())
 
 
 def term_app(c: Chaos) -> None:
     c.ensure_running()
     pid = c.primary_pid()
-    if c.signal(pid, signal.SIGTERM):
+    if c.terminate(pid):
         wait_until(lambda: c.primary_pid() != pid, 30)
 
 
 def stop_app_while_links_arrive(c: Chaos) -> None:
     c.ensure_running()
-    c.signal(c.primary_pid(), signal.SIGSTOP)
+    c.freeze(c.primary_pid())
     c.launch()
     c.pause(0.2, 2.0)
     c.resume_all()
@@ -247,28 +267,28 @@ def stop_app_while_links_arrive(c: Chaos) -> None:
 
 def kill_aria2c(c: Chaos) -> None:
     c.ensure_running()
-    c.signal(c.aria2c_pid(), signal.SIGKILL)
+    c.kill(c.aria2c_pid())
 
 
 def term_aria2c(c: Chaos) -> None:
     c.ensure_running()
-    c.signal(c.aria2c_pid(), signal.SIGTERM)
+    c.terminate(c.aria2c_pid())
 
 
 def stop_aria2c(c: Chaos) -> None:
     c.ensure_running()
-    if c.signal(c.aria2c_pid(), signal.SIGSTOP):
+    if c.freeze(c.aria2c_pid()):
         c.launch()
         c.pause(0.5, 4.0)
         c.resume_all()
 
 
 def kill_during_start(c: Chaos) -> None:
-    c.signal(c.primary_pid(), signal.SIGKILL)
+    c.kill(c.primary_pid())
     wait_until(lambda: c.primary_pid() is None, 30)
     proc = c.launch(with_link=c.rng.random() < 0.5)
     c.pause(0.0, 1.5)
-    c.signal(proc.pid, signal.SIGKILL)
+    c.kill(proc.pid)
 
 
 def kill_during_quit(c: Chaos) -> None:
@@ -278,7 +298,7 @@ def kill_during_quit(c: Chaos) -> None:
         return
     quitter = c.home.launch("--quit", stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     c.pause(0.0, 1.0)
-    c.signal(pid, signal.SIGKILL)
+    c.kill(pid)
     quitter.wait(30)
 
 
@@ -357,7 +377,8 @@ def test_chaos_keeps_every_acknowledged_link_and_one_engine(chaos: Chaos) -> Non
     print(
         f"  launches {chaos.counts['launches']}, links sent {chaos.next_link}, "
         f"acknowledged {acked} (each in aria2 exactly once), not acknowledged "
-        f"{sum(refused.values())} (exit codes {dict(refused)}; -9: killed by a fault), "
+        f"{sum(refused.values())} (exit codes {dict(refused)}; "
+        f"{KILLED_STATUS}: killed by a fault), "
         f"checkpoints {chaos.counts['checkpoints']}, "
         f"orphan checks {chaos.counts['orphan checks']} (0 orphans), "
         f"engine gave up after 5 crashes/min {chaos.counts['engine gave up']}, "
