@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .errors import LinkError, RpcConnectionError, RpcError, RpcUnauthorizedError
+from .json_pieces import loads_in_pieces
 from .links import Link, LinkKind
 
 if TYPE_CHECKING:
@@ -199,7 +200,8 @@ class Aria2Client:
         except requests.RequestException as exc:
             raise RpcConnectionError(f"RPC to aria2 at {self.endpoint} failed: {exc}") from exc
         try:
-            body = response.json()
+            # In pieces: a refresh of 10,000 downloads is MBs of JSON (json_pieces.py).
+            body = loads_in_pieces(response.content.decode("utf-8"))  # JSON is UTF-8
         except ValueError as exc:
             raise RpcConnectionError(
                 f"{self.endpoint} answered {method} with HTTP {response.status_code} "

@@ -25,7 +25,7 @@ from PySide6.QtCore import QByteArray, QObject, QPoint, Signal, Slot
 
 from .clipboard_watch import ClipboardWatch
 from .controller import Controller
-from .drop_handling import DropHandler
+from .drop_handling import DropHandler, DropOutcome
 from .notifications import Notifier
 from .preferences import Preferences
 from .settings import AppSettings
@@ -204,12 +204,11 @@ class AppUi(QObject):
         if visible != self._preferences.settings.drop_zone_visible:
             self._preferences.remember(drop_zone_visible=visible)
 
-    @Slot()
-    def _zone_dropped(self) -> None:
+    @Slot(object)
+    def _zone_dropped(self, outcome: DropOutcome) -> None:
         """Confirm a drop on the zone when the window, and so the new rows, are not in view."""
         if self._window is not None and self._window.isVisible():
             return
-        outcome = self.drops.last_outcome
         self._tray.show_message(
             self.tr("Links added"),
             self.tr("Links added to Aria Tray: {count}").format(count=outcome.added),

@@ -4,9 +4,10 @@ It hides the engine, the RPC client and the link journal behind plain
 methods and Qt signals. Two rules shape it:
 
 * **A link is never lost.** ``submit`` appends to the fsync'd journal
-  before it returns; ``submit_later`` (the IPC server's ``open``) does so
-  on the journal worker and calls back once the entry is on disk, and only
-  then is the ``open`` acknowledged. An entry is marked done only after
+  before it returns; ``submit_later`` (the IPC server's ``open``, drops,
+  pastes) does so on the journal worker and calls back once the entry is
+  on disk, and only then is the ``open`` acknowledged or the drop shown
+  as added. An entry is marked done only after
   aria2 accepted it and saved its session. A crash anywhere in between
   replays the entry at the next start.
 * **fsync is not the GUI thread's job.** The journal worker (one thread, so
@@ -152,7 +153,7 @@ class Controller(TaskControls, EngineSettingsControl):
 
     def submit_later(
         self,
-        batches: Sequence[Batch],
+        batches: Sequence[Batch] | Callable[[], Sequence[Batch]],
         on_done: Callable[[list[str]], None],
         on_error: Callable[[BaseException], None],
     ) -> None:
@@ -161,16 +162,19 @@ class Controller(TaskControls, EngineSettingsControl):
         ``on_done(entry_ids)`` runs on the GUI thread once every entry is
         durably on disk; ``on_error`` gets the ``OSError`` of a journal that
         cannot be written (entries before it are kept, as with ``submit``).
-        Once shut down, it writes at once, on this thread.
+        ``batches`` may be a function that makes them: it runs on the
+        worker first, so a drop's links are parsed and checked there, not
+        on the GUI thread. Once shut down, it all runs at once, on this thread.
         """
         journal = self._journal
-        batches = list(batches)
+        made: list[Batch] = []
 
         def write() -> list[str]:
-            return [journal.append(list(links), dict(opts), src) for links, opts, src in batches]
+            made.extend(batches() if callable(batches) else batches)
+            return [journal.append(list(links), dict(opts), src) for links, opts, src in made]
 
         def written(entry_ids: list[str]) -> None:
-            for entry_id, (items, _options, source) in zip(entry_ids, batches, strict=True):
+            for entry_id, (items, _options, source) in zip(entry_ids, made, strict=True):
                 log.info("accepted %d item(s) from %s as %s", len(items), source, entry_id)
             if entry_ids:
                 QTimer.singleShot(0, self._drain)
@@ -180,7 +184,7 @@ class Controller(TaskControls, EngineSettingsControl):
             return
         try:
             entry_ids = write()
-        except OSError as exc:
+        except Exception as exc:
             on_error(exc)
             return
         written(entry_ids)

@@ -2,7 +2,8 @@
 
 Frameless and on top of other windows, so a link can be dragged out of a
 browser without first finding the main window. Drops go to the same
-handler as the window's (one batch per drop). Drag it with the left mouse
+handler as the window's (one batch per drop), as the source "drop zone";
+"Added ✓" shows once the handler says that drop's links are on disk. Drag it with the left mouse
 button to move it; its place is remembered (``moved``) and restored on the
 screen it was on, or in the bottom-right corner when that screen is gone.
 Double-click shows the main window; right-click offers the rest.
@@ -13,9 +14,7 @@ where it appears; moving it still works (``startSystemMove``).
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
-from PySide6.QtCore import QMimeData, QPoint, QRect, Qt, QTimer, Signal
+from PySide6.QtCore import QPoint, QRect, Qt, QTimer, Signal
 from PySide6.QtGui import (
     QColor,
     QContextMenuEvent,
@@ -32,10 +31,11 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QMenu, QWidget
 
-from .drop_handling import accept_as_copy
+from .drop_handling import DropHandler, DropOutcome, accept_as_copy
 from .resources import icon
 
 SIZE = 120
+ZONE_SOURCE = "drop zone"  # a DropOutcome's source for drops on the zone
 MARGIN = 24  # from the screen edge when placed by default
 SAVE_DELAY_MS = 400
 CONFIRM_MS = 2500
@@ -48,9 +48,10 @@ class DropZone(QWidget):
     hide_requested = Signal()
     add_requested = Signal()
     window_requested = Signal()
-    dropped = Signal()  # a drop was taken (the app confirms it if the window is hidden)
+    # A drop's links are journaled (DropOutcome): the app confirms it if the window is hidden.
+    dropped = Signal(object)
 
-    def __init__(self, handler: Callable[[QMimeData], bool], parent: QWidget | None = None) -> None:
+    def __init__(self, handler: DropHandler, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("drop-zone")
         self._menu: QMenu | None = None
@@ -67,6 +68,7 @@ class DropZone(QWidget):
         self.setFixedSize(SIZE, SIZE)
         self.setToolTip(self.tr("Drop links, magnet links or .torrent files here"))
         self._handler = handler
+        handler.handled.connect(self._handled)
         self._hovered = False
         self._press: QPoint | None = None  # cursor offset while dragging by hand
         self._save_timer = QTimer(self)
@@ -147,11 +149,14 @@ class DropZone(QWidget):
 
     def dropEvent(self, event: QDropEvent) -> None:
         self._set_hovered(False)
-        if not accept_as_copy(event) or not self._handler(event.mimeData()):
+        if not accept_as_copy(event) or not self._handler(event.mimeData(), ZONE_SOURCE):
             event.ignore()
-            return
-        self.dropped.emit()
-        self._confirm()
+
+    def _handled(self, outcome: DropOutcome) -> None:
+        """A drop on the zone is on disk: say so (only now, so what was shown is kept)."""
+        if outcome.source == ZONE_SOURCE and outcome.added:
+            self.dropped.emit(outcome)
+            self._confirm()
 
     def _confirm(self) -> None:
         """Say "Added" in the zone for a moment: the window may be hidden, the drop unseen."""

@@ -54,7 +54,7 @@ from aria2_core.models import DownloadInfo, GlobalStat, TaskDetails
 
 from .controller import Controller, EngineState
 from .details_pane import DetailsPane
-from .download_model import FILTERS, DownloadFilterProxy, DownloadTableModel, Role
+from .download_model import FILTERS, INSERT_CHUNK, DownloadFilterProxy, DownloadTableModel, Role
 from .download_rows import queue_reason
 from .download_table import DownloadTable
 from .drop_handling import DropHandler, accept_as_copy, mime_items
@@ -90,7 +90,7 @@ class MainWindow(QMainWindow):
         self._controller = controller
         self._details_for: DownloadInfo | None = None  # the row the details were read for
 
-        self.model = DownloadTableModel(self)
+        self.model = DownloadTableModel(self, insert_chunk=INSERT_CHUNK)
         self.proxy = DownloadFilterProxy(self)
         self.proxy.setSourceModel(self.model)
         self.table = self._make_table()

@@ -294,3 +294,48 @@ def test_the_model_is_read_only() -> None:
     assert model.data(index) == "file-1.bin"
     assert model.itemData(index)[int(Qt.ItemDataRole.DisplayRole)] == "file-1.bin"
     assert not model.flags(index) & Qt.ItemFlag.ItemIsEditable
+
+
+def test_a_big_insert_goes_in_chunks_one_per_event_loop_turn(
+    qtbot: Any, qtmodeltester: Any
+) -> None:
+    """1,000 new rows at once held the GUI thread 15-30 ms; in chunks each turn is short.
+
+    Between turns the model is a consistent, shorter list (the model tester
+    watches every signal), and an update that arrives before the last chunk
+    takes over: its rows, in its order, and nothing of the older update.
+    """
+    model = DownloadTableModel(insert_chunk=4)
+    proxy = DownloadFilterProxy()
+    proxy.setSourceModel(model)
+    proxy.sort(Column.STATUS)
+    qtmodeltester.check(model, force_py=True)  # one model per tester: it keeps watching
+    spy = spies(model)
+    first = [row(n, "waiting") for n in range(10)]
+    model.update(first)
+    assert model.rowCount() == 4 and model.inserting  # the first chunk, then the event loop
+    assert ranges(spy["inserted"]) == [(0, 3)]
+    qtbot.waitUntil(lambda: not model.inserting)
+    assert model.gids() == [r.gid for r in first]
+    assert ranges(spy["inserted"]) == [(0, 3), (4, 7), (8, 9)]
+    assert proxy.rowCount() == 10
+
+    # A newer list before the last chunk: rows 2 and 3 gone, 10..19 new.
+    second = [r for r in first if r.gid not in (first[2].gid, first[3].gid)]
+    second += [row(n, "waiting") for n in range(10, 20)]
+    model.update(
+        [row(n, "waiting") for n in range(10)] + [row(n, "waiting") for n in range(10, 16)]
+    )
+    assert model.inserting
+    model.update(second)
+    qtbot.waitUntil(lambda: not model.inserting)
+    assert model.gids() == [r.gid for r in second]
+    assert len(set(model.gids())) == len(second)  # none twice
+    assert proxy.rowCount() == len(second)
+    assert spy["reset"].count() == 0 and spy["layout"].count() == 0
+
+
+def test_without_a_chunk_size_everything_goes_in_at_once() -> None:
+    model = DownloadTableModel()
+    model.update([row(n, "waiting") for n in range(1000)])
+    assert model.rowCount() == 1000 and not model.inserting

@@ -1,8 +1,10 @@
 """Drops with real ``QMimeData`` through ``QDropEvent``: onto the window and the drop zone.
 
 The controller's engine is not started: what a drop does is journal one
-entry (the controller's promise) and report the bad items. The real
-aria2c side is in tests/integration/test_drops_live.py.
+entry (the controller's promise) and report the bad items. Both happen on
+the journal worker; ``DropHandler.handled`` says when, and only then is the
+drop shown as added. The real aria2c side is in
+tests/integration/test_drops_live.py.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from desktop.drop_handling import DropHandler
 from desktop.drop_zone import DropZone
 from desktop.main_window import MainWindow
 from desktop.tray import Tray
-from support.app_world import AppWorld
+from support.app_world import WAIT_MS, AppWorld
 
 MAGNET = "magnet:?xt=urn:btih:0123456789abcdef0123456789abcdef01234567&dn=demo"
 
@@ -38,7 +40,8 @@ def ui(qtbot: Any, world: AppWorld) -> AppUi:
     return ui
 
 
-def drop(widget: Any, mime: QMimeData) -> QDropEvent:
+def drop(qtbot: Any, ui: AppUi, widget: Any, mime: QMimeData) -> QDropEvent:
+    """Drag ``mime`` onto ``widget`` and drop it; return once the drop is handled (journaled)."""
     enter = QDragEnterEvent(
         QPoint(5, 5),
         Qt.DropAction.CopyAction,
@@ -55,7 +58,8 @@ def drop(widget: Any, mime: QMimeData) -> QDropEvent:
         Qt.MouseButton.LeftButton,
         Qt.KeyboardModifier.NoModifier,
     )
-    widget.dropEvent(event)
+    with qtbot.waitSignal(ui.drops.handled, timeout=WAIT_MS):
+        widget.dropEvent(event)
     return event
 
 
@@ -70,7 +74,7 @@ def notices(ui: AppUi) -> list[Notice]:
 
 
 def test_uri_list_of_files_and_urls_onto_the_window(
-    ui: AppUi, world: AppWorld, tmp_path: Path
+    qtbot: Any, ui: AppUi, world: AppWorld, tmp_path: Path
 ) -> None:
     torrent = tmp_path / "a b.torrent"
     torrent.write_bytes(b"d4:infod4:name1:xee")
@@ -89,7 +93,7 @@ def test_uri_list_of_files_and_urls_onto_the_window(
         ]
     )
     told = notices(ui)
-    event = drop(ui.window, mime)
+    event = drop(qtbot, ui, ui.window, mime)
     assert event.isAccepted()
     (entry,) = pending(world)
     assert list(entry.items) == [str(torrent), str(metalink), "http://example.com/a.iso"]
@@ -104,15 +108,15 @@ def test_uri_list_of_files_and_urls_onto_the_window(
     assert second.startswith(str(tmp_path)[:20]) and second.endswith("gone.torrent: file not found")
 
 
-def test_browser_html_and_plain_text_drops(ui: AppUi, world: AppWorld) -> None:
+def test_browser_html_and_plain_text_drops(qtbot: Any, ui: AppUi, world: AppWorld) -> None:
     html = QMimeData()
     html.setHtml('<a href="http://h/x.iso">X</a> and <a href="ftp://h/y.bin">Y</a>')
     html.setText("X and Y")
-    drop(ui.window, html)
+    drop(qtbot, ui, ui.window, html)
     text = QMimeData()
     text.setText(f"Look: https://h/one.zip and {MAGNET}\nhtps://typo/z.bin\n")
     told = notices(ui)
-    drop(ui.window, text)
+    drop(qtbot, ui, ui.window, text)
     first, second = pending(world)
     assert list(first.items) == ["http://h/x.iso", "ftp://h/y.bin"]
     assert list(second.items) == ["https://h/one.zip", MAGNET]
@@ -120,11 +124,13 @@ def test_browser_html_and_plain_text_drops(ui: AppUi, world: AppWorld) -> None:
     assert "htps://typo/z.bin" in notice.text and "not supported" in notice.text
 
 
-def test_a_drop_with_nothing_good_is_refused_with_a_message(ui: AppUi, world: AppWorld) -> None:
+def test_a_drop_with_nothing_good_is_refused_with_a_message(
+    qtbot: Any, ui: AppUi, world: AppWorld
+) -> None:
     mime = QMimeData()
     mime.setText("ftp2://nope/x\nmagnet:?dn=no-hash\n")
     told = notices(ui)
-    event = drop(ui.window, mime)
+    event = drop(qtbot, ui, ui.window, mime)
     assert not event.isAccepted()
     assert pending(world) == []
     (notice,) = told
@@ -132,11 +138,11 @@ def test_a_drop_with_nothing_good_is_refused_with_a_message(ui: AppUi, world: Ap
     assert len(notice.text.splitlines()) == 2
 
 
-def test_a_thousand_links_are_one_journal_entry(ui: AppUi, world: AppWorld) -> None:
+def test_a_thousand_links_are_one_journal_entry(qtbot: Any, ui: AppUi, world: AppWorld) -> None:
     mime = QMimeData()
     urls = [f"http://127.0.0.1:9/file-{n}.bin" for n in range(1000)]
     mime.setData("text/uri-list", QByteArray("\r\n".join(urls).encode()))
-    drop(ui.window, mime)
+    drop(qtbot, ui, ui.window, mime)
     (entry,) = pending(world)
     assert list(entry.items) == urls
 
@@ -155,7 +161,7 @@ def test_the_drop_zone_takes_drops_and_remembers_its_place(
 
     mime = QMimeData()
     mime.setText(MAGNET)
-    assert drop(zone, mime).isAccepted()
+    assert drop(qtbot, ui, zone, mime).isAccepted()
     (entry,) = pending(world)
     assert list(entry.items) == [MAGNET]
 
@@ -216,7 +222,7 @@ def test_right_clicks_do_not_pile_up_menus(qtbot: Any, ui: AppUi) -> None:
     assert len(window.findChildren(QMenu)) <= 1 + len(window.menuBar().findChildren(QMenu))
 
 
-def test_a_long_rejected_path_keeps_its_file_name(ui: AppUi, tmp_path: Path) -> None:
+def test_a_long_rejected_path_keeps_its_file_name(qtbot: Any, ui: AppUi, tmp_path: Path) -> None:
     """A notice cuts a long path in the middle, so the file it is about stays readable."""
     deep = tmp_path.joinpath(*(["a-rather-long-folder-name"] * 6))
     deep.mkdir(parents=True)
@@ -225,7 +231,7 @@ def test_a_long_rejected_path_keeps_its_file_name(ui: AppUi, tmp_path: Path) -> 
     mime = QMimeData()
     mime.setUrls([QUrl.fromLocalFile(str(readme))])
     told = notices(ui)
-    drop(ui.window, mime)
+    drop(qtbot, ui, ui.window, mime)
     (notice,) = told
     (line,) = notice.text.splitlines()
     assert "…" in line and len(line) < len(str(readme))

@@ -51,7 +51,7 @@ def url_mime(url: str = URL) -> QMimeData:
 MOVE_OR_COPY = Qt.DropAction.MoveAction | Qt.DropAction.CopyAction
 
 
-def test_drops_are_taken_as_copy_never_as_move(ui: AppUi, world: AppWorld) -> None:
+def test_drops_are_taken_as_copy_never_as_move(qtbot: Any, ui: AppUi, world: AppWorld) -> None:
     """A file manager proposing Move would delete the user's .torrent after the drop."""
     ui.set_drop_zone_visible(True)
     assert ui.drop_zone is not None
@@ -85,7 +85,8 @@ def test_drops_are_taken_as_copy_never_as_move(ui: AppUi, world: AppWorld) -> No
             Qt.KeyboardModifier.NoModifier,
         )
         drop.setDropAction(Qt.DropAction.MoveAction)
-        widget.dropEvent(drop)
+        with qtbot.waitSignal(ui.drops.handled):  # journaled on the journal worker
+            widget.dropEvent(drop)
         assert drop.isAccepted() and drop.dropAction() == Qt.DropAction.CopyAction
     assert journaled(world) == [[URL], [URL]]
 
@@ -185,7 +186,7 @@ def test_the_empty_list_says_what_to_do(qtbot: Any, ui: AppUi) -> None:
 
 
 def test_a_drop_on_the_zone_is_confirmed_while_the_window_is_hidden(
-    ui: AppUi, world: AppWorld, caplog: pytest.LogCaptureFixture
+    qtbot: Any, ui: AppUi, world: AppWorld, caplog: pytest.LogCaptureFixture
 ) -> None:
     ui.set_drop_zone_visible(True)
     zone = ui.drop_zone
@@ -198,8 +199,15 @@ def test_a_drop_on_the_zone_is_confirmed_while_the_window_is_hidden(
         Qt.MouseButton.LeftButton,
         Qt.KeyboardModifier.NoModifier,
     )
-    with caplog.at_level(logging.INFO, logger="aria_tray.tray"):
+    with (
+        caplog.at_level(logging.INFO, logger="aria_tray.tray"),
+        qtbot.waitSignal(ui.drops.handled),
+    ):
         zone.dropEvent(drop)
+        assert drop.isAccepted()
+        # Journaled on the worker, told on the GUI thread: not shown as added before.
+        assert not zone.confirming
+        assert "Links added" not in caplog.text
     assert zone.confirming, "the zone itself says Added"
     assert "message: Links added: Links added to Aria Tray: 1" in caplog.text
     assert journaled(world) == [[URL]]
