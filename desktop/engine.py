@@ -9,7 +9,8 @@ job, ``desktop.win_job``); declares it ready only when
 ``aria2.getVersion`` answers; retries on a fresh port when the port was
 taken, restarts aria2c with backoff after a crash and gives up visibly after
 repeated rapid failures; and shuts it down in the documented order: save
-session, end, wait, kill (even when RPC failed), drop the ownership record.
+session, end, wait, kill (even when RPC failed), drop the ownership record
+(written and dropped on a worker of its own, ``desktop.engine_record``).
 """
 
 from __future__ import annotations
@@ -27,7 +28,6 @@ from aria2_core.binary import find_aria2c
 from aria2_core.config import EngineSettings, LaunchSpec, build_launch
 from aria2_core.errors import AriaTrayError
 from aria2_core.orphans import cleanup_orphan
-from aria2_core.ownership import clear_record, record_started
 from aria2_core.paths import AppPaths
 from aria2_core.ports import LOOPBACK, NoFreePortError, accepts_connections, pick_free_port
 from aria2_core.process_tree import end_all, tree_listener
@@ -39,6 +39,7 @@ from .aria2c_process import (
     explain_exit,
     new_aria2c_process,
 )
+from .engine_record import EngineRecord
 from .engine_stop import EngineState, EngineStop
 from .tasks import TaskRunner
 from .win_job import assign_kill_on_close_job, children_in_job
@@ -60,7 +61,7 @@ IPV6_ONLY_GRACE_S = 4.0
 IPV4_BIND_FAILED = "IPv4 RPC: failed to bind"
 
 
-class Engine(EngineStop, QObject):
+class Engine(EngineStop, EngineRecord, QObject):
     """Owns one aria2c through ``QProcess``. Every method runs on the GUI thread."""
 
     state_changed = Signal(str)
@@ -113,6 +114,7 @@ class Engine(EngineStop, QObject):
         self._kill_timer = QTimer(self)
         self._kill_timer.setSingleShot(True)
         self._kill_timer.timeout.connect(self._kill_after_grace)
+        self._init_record()  # the ownership record's own worker (engine_record.py)
 
     # -- public view ------------------------------------------------------
     @property
@@ -348,8 +350,9 @@ class Engine(EngineStop, QObject):
             how,
             self._state,
         )
-        for pid in {self._child_pid, self._tree.listener} - {None}:
-            self._bookkeep("clear the ownership record", clear_record, self._paths, only_pid=pid)
+        for pid in {self._child_pid, self._tree.listener}:
+            if pid is not None:
+                self._clear_record(pid)  # queued after its record: one worker, in order
         self._process = None
         if process is not None:
             process.deleteLater()
@@ -418,30 +421,6 @@ class Engine(EngineStop, QObject):
         self._set_state(EngineState.FAILED)
 
     # -- helpers ----------------------------------------------------------
-    def _record(self, pid: int) -> None:
-        spec = self._spec
-        if spec is not None:
-            self._bookkeep(
-                "record ownership",
-                record_started,
-                self._paths,
-                pid,
-                spec.program,
-                str(spec.conf_path),
-                spec.port,
-            )
-
-    def _bookkeep(self, what: str, fn: Callable[..., object], *args: object, **kw: object) -> None:
-        """Run a bookkeeping step; its failure is logged, never stops the engine.
-
-        The ownership record only helps the *next* start find an orphan; a
-        broken lock file or a full disk must not cost a restart or a quit.
-        """
-        try:
-            fn(*args, **kw)
-        except Exception as exc:
-            log.warning("could not %s: %s", what, exc)
-
     def _set_state(self, state: EngineState) -> None:
         if state != self._state:
             self._state = state

@@ -68,6 +68,14 @@ class EngineStop:
 
         def _set_state(self, state: EngineState) -> None: ...
 
+        def _after_bookkeeping(self, then: Callable[[], None]) -> None: ...
+
+        def _cancel_settling(self) -> None: ...
+
+        def flush_record(self, timeout_s: float = ...) -> bool: ...
+
+        def _close_record(self) -> None: ...
+
     def stop(self, on_stopped: Callable[[], None] | None = None) -> None:
         """Save, shut down, wait, kill if needed; then call ``on_stopped``."""
         if on_stopped is not None:
@@ -143,8 +151,14 @@ class EngineStop:
             self._kill_tree()
 
     def _finish_stop(self) -> None:
+        """aria2c is gone; the stop is done once its ownership record is cleared (bounded)."""
         self._kill_timer.stop()
         self._client = None
+        self._after_bookkeeping(self._stopped)
+
+    def _stopped(self) -> None:
+        if self._state != EngineState.STOPPING:
+            return  # stop_now finished it meanwhile
         self._set_state(EngineState.STOPPED)
         callbacks, self._on_stopped = self._on_stopped, []
         for callback in callbacks:
@@ -184,9 +198,7 @@ class EngineStop:
         self._generation += 1
         process, spec = self._process, self._spec
         if process is None or process.state() == QProcess.ProcessState.NotRunning:
-            if self._state != EngineState.STOPPED:
-                self._set_state(EngineState.STOPPING)
-                self._finish_stop()
+            self._stop_now_done()
             return
         deadline = time.monotonic() + (STOP_NOW_BUDGET_S if save else 2.0)
         self._set_state(EngineState.STOPPING)
@@ -214,5 +226,14 @@ class EngineStop:
             process.waitForFinished(500)
         # the finished handler's reaping may not run now
         end_all(self._tree.leftovers(), max(deadline - time.monotonic(), 0.2))
-        if self._state == EngineState.STOPPING:
-            self._finish_stop()
+        self._stop_now_done()
+
+    def _stop_now_done(self) -> None:
+        """The end of ``stop_now``: the record cleared (bounded wait), STOPPED, callbacks run."""
+        self._kill_timer.stop()
+        self._client = None
+        self.flush_record()
+        self._close_record()  # also drops a stop's queued wait for it: we finish here
+        if self._state != EngineState.STOPPED:
+            self._set_state(EngineState.STOPPING)
+            self._stopped()

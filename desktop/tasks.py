@@ -4,6 +4,9 @@ RPC calls go over the network, so they never run on the GUI thread. A
 single worker thread keeps them in order (an add is never overtaken by the
 refresh that should show it). Results come back through a queued Qt signal,
 so callbacks always run on the GUI thread and may touch widgets freely.
+The same class runs the other work the GUI thread must not wait for, each
+on a worker of its own: the journal's fsyncs, the ownership record's lock
+and writes, the option catalog's ``aria2c`` runs.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import wait as wait_for
 from typing import Any
 
 from PySide6.QtCore import QObject, Signal, Slot
@@ -64,8 +68,21 @@ class TaskRunner(QObject):
         except Exception:
             log.exception("callback of a background task failed")
 
-    def shutdown(self) -> None:
-        """Drop queued work and wait for the running call (bounded by its timeout)."""
+    def wait_idle(self, timeout_s: float) -> bool:
+        """Block until the work queued so far has run, at most ``timeout_s``; True if it has.
+
+        For the very end, when the event loop may not run again (callbacks of
+        that work are then delivered only if it does). One worker runs in
+        order, so a marker queued now that has run means all before it has.
+        """
+        pool = self._pool
+        if pool is None:
+            return True
+        done, _ = wait_for([pool.submit(lambda: None)], timeout=max(timeout_s, 0.0))
+        return bool(done)
+
+    def shutdown(self, wait: bool = True) -> None:
+        """Drop queued work; with ``wait``, wait for the running call (bounded by its timeout)."""
         pool, self._pool = self._pool, None
         if pool is not None:
-            pool.shutdown(wait=True, cancel_futures=True)
+            pool.shutdown(wait=wait, cancel_futures=True)

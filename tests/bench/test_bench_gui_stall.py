@@ -45,7 +45,7 @@ import pytest
 from benchkit import Figure, report
 from stall_meter import StallMeter
 
-import desktop.engine as engine_module
+from aria2_core import ownership
 from aria2_core.journal import LinkJournal
 from desktop.app import PrimaryApp
 from support.app_world import WAIT_MS, AppWorld
@@ -121,8 +121,8 @@ class DiskWork:
 def disk(monkeypatch: pytest.MonkeyPatch) -> DiskWork:
     work = DiskWork()
     monkeypatch.setattr(os, "fsync", work.timed("fsync", os.fsync))
-    for name in ("record_started", "clear_record"):
-        monkeypatch.setattr(engine_module, name, work.timed(name, getattr(engine_module, name)))
+    for name in ("record_started", "clear_record"):  # the engine's calls (not the orphan check's)
+        monkeypatch.setattr(ownership, name, work.timed(name, getattr(ownership, name)))
     return work
 
 

@@ -5,7 +5,8 @@ belongs) used to abort ``_on_finished``, so a killed aria2c was never
 restarted, ``--quit`` failed after 15 s and SIGTERM was ignored. And a second
 SIGTERM/SIGINT while a slow shutdown runs must escalate to a forceful one,
 a quit past its deadline is forced, and a stuck GUI thread is ended by the
-watchdog thread.
+watchdog thread. (The ownership record's lock and fsyncs no longer run on
+the GUI thread at all: ``tests/integration/test_engine.py`` pins that.)
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -21,7 +21,7 @@ from e2e_support import aria2c_pids, counts, start_primary
 
 from aria2_core.binary import find_aria2c
 from aria2_core.paths import AppPaths
-from support.app_process import AppHome, wait_until
+from support.app_process import AppHome, is_frozen_target, wait_until
 
 pytestmark = [
     pytest.mark.e2e,
@@ -99,44 +99,66 @@ def test_a_quit_that_overruns_its_deadline_is_forced(app_home: AppHome) -> None:
     assert counts(app_home) == (0, 0)
 
 
-HOLD_LOCK = """
-import fcntl, sys, time
-with open(sys.argv[1], "a") as handle:
-    fcntl.flock(handle, fcntl.LOCK_EX)
-    print("held", flush=True)
-    time.sleep(120)
+# Loaded by the app under test as ``sitecustomize`` (PYTHONPATH): the stand-in
+# for a GUI thread hung in a system call. Nothing in the app blocks the GUI
+# thread for long by itself any more (the ownership record's lock, which did,
+# runs on its own worker), so the test makes the hang: the GUI thread's first
+# SIGTERM to another process (the orderly stop ending aria2c's tree) never
+# returns. It sleeps with the GIL released, as a hung syscall does, so every
+# other thread runs on; the event loop, and with it the quit deadline and a
+# forced quit, never does again.
+FREEZE_GUI_THREAD = """
+import os, signal, sys, threading, time
+_gui = threading.get_ident()
+_frozen = os.environ["ARIA_TRAY_TEST_FROZEN"]
+
+def _hang(event, args):
+    if (
+        event == "os.kill"
+        and threading.get_ident() == _gui
+        and args[1] == signal.SIGTERM
+        and args[0] != os.getpid()
+    ):
+        with open(_frozen, "w") as note:
+            note.write(str(args[0]))
+        while True:
+            time.sleep(60)
+
+sys.addaudithook(_hang)
 """
 
 
+@pytest.mark.skipif(is_frozen_target(), reason="the hang is injected through sitecustomize")
 def test_a_stuck_gui_thread_cannot_keep_the_app_alive(app_home: AppHome, tmp_path: Path) -> None:
     """The watchdog thread ends the process when even the forced quit cannot run.
 
-    The ownership record's lock is held by another process, so each
-    bookkeeping step blocks the GUI thread for its 5 s timeout; with a
-    wrapper script there are two of them after aria2c is killed, which keeps
-    the event loop (and so the quit deadline) away past the watchdog's 13 s.
+    The GUI thread hangs as the orderly stop signals aria2c's tree (a wrapper
+    script, so the engine signals aria2c itself, below the wrapper), outside
+    Qt's event loop: the quit deadline cannot fire, only the watchdog's 13 s.
     """
     script = tmp_path / "wrapper.sh"
     script.write_text(f'#!/bin/sh\n"{find_aria2c()}" "$@"\n')
     script.chmod(0o755)
-    app_home.extra_env["ARIA_TRAY_ARIA2C"] = str(script)
+    hook = tmp_path / "hook"
+    hook.mkdir()
+    (hook / "sitecustomize.py").write_text(FREEZE_GUI_THREAD)
+    frozen = tmp_path / "frozen"
+    app_home.extra_env.update(
+        {
+            "ARIA_TRAY_ARIA2C": str(script),
+            "ARIA_TRAY_TEST_FROZEN": str(frozen),
+            "PYTHONPATH": os.pathsep.join(filter(None, [str(hook), os.environ.get("PYTHONPATH")])),
+        }
+    )
     primary, status = start_primary(app_home, timeout=30)
-    lock = AppPaths.for_home(app_home.home).ownership_lock
-    holder = subprocess.Popen([sys.executable, "-c", HOLD_LOCK, str(lock)], stdout=subprocess.PIPE)
+    primary.send_signal(signal.SIGTERM)
     try:
-        assert holder.stdout is not None and holder.stdout.readline().strip() == b"held"
-        os.kill(status["aria2c_pid"], signal.SIGSTOP)
-        primary.send_signal(signal.SIGTERM)
-        try:
-            code = primary.wait(40)
-        except subprocess.TimeoutExpired:
-            raise AssertionError(f"the app outlived its watchdog.\n{app_home.log_text()}") from None
-    finally:
-        holder.kill()
-        holder.wait(5)
-        for pid in aria2c_pids(app_home):
-            os.kill(pid, signal.SIGCONT)
+        code = primary.wait(40)
+    except subprocess.TimeoutExpired:
+        raise AssertionError(f"the app outlived its watchdog.\n{app_home.log_text()}") from None
+    assert frozen.read_text() == str(status["aria2c_pid"])  # the GUI thread hung there
     assert code == 1
     assert "shutdown did not finish within 13 s; exiting at once" in app_home.log_text()
+    assert "quitting forcefully" not in app_home.log_text()  # the event loop never ran again
     wait_until(lambda: not app_home.aria2c_processes(), 10)
     assert counts(app_home) == (0, 0)

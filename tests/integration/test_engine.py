@@ -7,23 +7,28 @@ program that exits 1 the way aria2c does when it cannot bind its RPC port.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import shutil
 import signal
 import socket
+import subprocess
 import sys
 import tempfile
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import psutil
 import pytest
 
+from aria2_core import ownership
 from aria2_core.config import EngineSettings
 from aria2_core.ownership import read_record
 from aria2_core.paths import AppPaths
 from aria2_core.process_tree import wait_gone
+from desktop import engine_record
 from desktop.engine import Engine, EngineState
 from desktop.tasks import TaskRunner
 from support.programs import kill_hard, script_program
@@ -83,6 +88,7 @@ def test_ready_means_our_process_answers_rpc(qtbot, make_engine, paths: AppPaths
     assert engine.state == EngineState.READY
     proc = psutil.Process(engine.pid)
     assert f"--conf-path={paths.conf_file}" in proc.cmdline()
+    assert engine.flush_record(5.0)  # the record is written on its own worker
     record = read_record(paths)
     assert record is not None and record.pid == engine.pid
     assert record.create_time == pytest.approx(proc.create_time(), abs=0.05)
@@ -101,7 +107,7 @@ def test_stop_saves_session_kills_and_clears_record(qtbot, make_engine, paths: A
     qtbot.waitUntil(lambda: stopped == [True], timeout=10_000)
     assert engine.state == EngineState.STOPPED
     assert not psutil.pid_exists(pid) or psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
-    assert read_record(paths) is None
+    assert read_record(paths) is None  # a stop is done only once its clear has run
     assert "http://127.0.0.1:9/paused.bin" in paths.session_file.read_text()
     engine.stop(lambda: stopped.append(True))  # idempotent: answers at once
     assert stopped == [True, True]
@@ -214,3 +220,137 @@ def test_a_hung_aria2c_is_reported_as_hung_not_as_code_9(  # type: ignore[no-unt
     assert ends and "did not exit within 5 s" in ends[-1] and "was killed" in ends[-1], said
     assert not any("code 9" in m for m in said), said
     assert not psutil.pid_exists(pid) or psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
+
+
+# Another process holding the ownership record's file lock: a --cleanup or a
+# launch's orphan check at work, or a slow disk. Killing it releases the lock.
+HOLD_LOCK = """
+import sys, time
+from filelock import FileLock
+with FileLock(sys.argv[1]):
+    print("held", flush=True)
+    time.sleep(120)
+"""
+
+
+class LockHolder:
+    """Holds the ownership lock from another process until ``release()`` or the safety timer.
+
+    ``let_go_early`` says the safety timer had to release it: whatever the
+    test waited for needed the lock, i.e. the GUI thread waited for it.
+    """
+
+    def __init__(self, paths: AppPaths, safety_s: float = 20.0) -> None:
+        self.proc = subprocess.Popen(
+            [sys.executable, "-c", HOLD_LOCK, str(paths.ownership_lock)], stdout=subprocess.PIPE
+        )
+        assert self.proc.stdout is not None
+        assert self.proc.stdout.readline().strip() == b"held"
+        self.let_go_early = False
+        self._safety = threading.Timer(safety_s, self._time_is_up)
+        self._safety.start()
+
+    def _time_is_up(self) -> None:
+        self.let_go_early = True
+        self.release()
+
+    def release(self) -> None:
+        self._safety.cancel()
+        if self.proc.poll() is None:
+            self.proc.kill()
+        self.proc.wait(10)
+        if self.proc.stdout is not None:
+            self.proc.stdout.close()
+
+
+def _record_on_disk(paths: AppPaths) -> int | None:
+    """The pid the record file names, read without its lock (the test holds that)."""
+    try:
+        return int(json.loads(paths.ownership_file.read_text(encoding="utf-8"))["pid"])
+    except FileNotFoundError:
+        return None
+
+
+@pytest.fixture
+def slow_lock(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A busy lock is waited for long enough to see who waits (not the GUI thread)."""
+    monkeypatch.setattr(ownership, "LOCK_TIMEOUT_S", 60.0)
+    monkeypatch.setattr(engine_record, "BOOKKEEPING_WAIT_MS", 60_000)
+
+
+def test_a_busy_ownership_lock_holds_up_neither_the_gui_thread_nor_a_restart(  # type: ignore[no-untyped-def]
+    qtbot, make_engine, paths: AppPaths, slow_lock: None
+) -> None:
+    """The record's lock and fsyncs run on the record worker, in order (issue 8, "Also").
+
+    Before, the clear of the killed aria2c and the record of the new one ran
+    on the GUI thread, each waiting for the lock: no restart (no event loop
+    at all) until the lock was free.
+    """
+    engine = make_engine()
+    with qtbot.waitSignal(engine.ready, timeout=15_000):
+        engine.start()
+    assert engine.flush_record(5.0)
+    first = engine.pid
+    assert _record_on_disk(paths) == first
+    holder = LockHolder(paths)
+    try:
+        with qtbot.waitSignal(engine.ready, timeout=30_000):
+            kill_hard(first)
+        assert not holder.let_go_early, "the restart waited for the ownership lock"
+        second = engine.pid
+        assert second not in (None, first)
+        assert _record_on_disk(paths) == first  # its clear and the new record wait their turn
+        assert not engine.flush_record(0.2)  # still waiting, on the worker
+    finally:
+        holder.release()
+    assert engine.flush_record(10.0)
+    record = read_record(paths)  # the later start's record: the clear did not overtake it
+    assert record is not None and record.pid == second == engine.pid
+
+
+def test_a_stop_is_done_only_once_its_record_is_cleared(  # type: ignore[no-untyped-def]
+    qtbot, make_engine, paths: AppPaths, slow_lock: None
+) -> None:
+    """A clean stop leaves no record, yet waiting for the lock is not the GUI thread's job."""
+    engine = make_engine()
+    with qtbot.waitSignal(engine.ready, timeout=15_000):
+        engine.start()
+    assert engine.flush_record(5.0)
+    pid = engine.pid
+    stopped: list[bool] = []  # whether the record was still on disk when the stop was done
+    holder = LockHolder(paths)
+    try:
+        engine.stop(lambda: stopped.append(paths.ownership_file.exists()))
+        qtbot.waitUntil(lambda: engine.pid is None, timeout=15_000)  # aria2c has ended
+        assert not holder.let_go_early, "the GUI thread waited for the ownership lock"
+        assert stopped == [] and engine.state == EngineState.STOPPING
+        assert _record_on_disk(paths) == pid
+    finally:
+        holder.release()
+    qtbot.waitUntil(lambda: stopped != [], timeout=15_000)
+    assert stopped == [False]
+    assert engine.state == EngineState.STOPPED
+
+
+def test_a_stop_waits_for_the_record_only_so_long(  # type: ignore[no-untyped-def]
+    qtbot, make_engine, paths: AppPaths, slow_lock: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A lock that stays busy costs the stop its bound, not the stop; the record catches up."""
+    monkeypatch.setattr(engine_record, "BOOKKEEPING_WAIT_MS", 300)
+    engine = make_engine()
+    with qtbot.waitSignal(engine.ready, timeout=15_000):
+        engine.start()
+    assert engine.flush_record(5.0)
+    stopped: list[bool] = []
+    holder = LockHolder(paths)
+    try:
+        engine.stop(lambda: stopped.append(True))
+        qtbot.waitUntil(lambda: stopped == [True], timeout=15_000)
+        assert not holder.let_go_early
+        assert engine.state == EngineState.STOPPED
+        assert paths.ownership_file.exists()  # the clear still waits for the lock
+    finally:
+        holder.release()
+    assert engine.flush_record(10.0)
+    assert read_record(paths) is None
