@@ -94,7 +94,7 @@ class EngineStop:
         self._set_state(EngineState.STOPPING)
         self._kill_timer.start(STOP_GRACE_MS)
         if client is None:
-            self._terminate_gently()
+            self._terminate_gently("was stopped before its RPC was ready and was killed")
             return
 
         def save() -> None:
@@ -104,29 +104,32 @@ class EngineStop:
 
         def saved(_: object) -> None:
             if sys.platform != "win32":
-                self._terminate_gently()
+                self._terminate_gently("")
 
         def save_failed(exc: BaseException) -> None:
             # Kill even when RPC failed: that is where orphans are born.
             log.warning("RPC save/shutdown failed (%s); terminating aria2c", exc)
-            self._terminate_gently()
+            self._terminate_gently("did not answer its RPC shutdown request (hung?) and was killed")
 
         self._tasks.run(save, on_done=saved, on_error=save_failed)
 
-    def _terminate_gently(self) -> None:
+    def _terminate_gently(self, windows_kill_reason: str) -> None:
         """End aria2c so that it saves its session; fall back to kill on Windows.
 
         SIGTERM makes aria2c save its session and exit, but it notices only
         when its event loop wakes, up to a second later; a TCP connect to its
         RPC port wakes it at once. On Windows ``terminate()`` would send
         WM_CLOSE, which a console program ignores, so there the RPC shutdown
-        above does the work and this is the kill that follows. A wrapper's
-        children get the same signal as the wrapper.
+        above does the work and this is the kill that follows, told in the
+        log as ``windows_kill_reason`` (not as a crash with Qt's kill code
+        0xf291). A wrapper's children get the same signal as the wrapper.
         """
         process, port = self._process, self.port
         if process is None:
             return
         if sys.platform == "win32":
+            if process.state() != QProcess.ProcessState.NotRunning:
+                self._kill_reason = windows_kill_reason
             self._kill_tree()
             return
         self._tree.signal(kill=False)

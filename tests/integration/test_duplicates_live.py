@@ -11,7 +11,6 @@ in aria2 (our own RPC probe) and on disk.
 from __future__ import annotations
 
 import base64
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -29,8 +28,6 @@ from desktop.tray import Tray
 from support.app_world import WAIT_MS, AppWorld
 from support.fixture_files import write_webseed_torrent
 from support.http_server import FileServer, Payload, PayloadFactory, sha256_of
-
-pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="POSIX paths")
 
 
 @pytest.fixture

@@ -1,19 +1,19 @@
 """The journal's fsyncs run off the GUI thread, and an ``open`` is still acked only once on disk.
 
 A real ``PrimaryApp`` in this process (instance lock, IPC server, real
-aria2c); clients talk to its real socket from threads, as second launches
-would. To see the order of events without timing, the test holds the
-journal's write lock (a disk that does not answer): while it does, an ``open`` must stay
-unanswered and its entry must not be on disk, and yet the GUI thread keeps
-serving (a ``status`` is answered). Released, the reply names exactly the
-entries a fresh reader finds on disk. Every fsync of opens and drains is
-watched: none may run on the GUI thread.
+aria2c); clients talk to its real doorbell (a socket; on Windows a named
+pipe) from threads, as second launches would. To see the order of events
+without timing, the test holds the journal's write lock (a disk that does
+not answer): while it does, an ``open`` must stay unanswered and its entry
+must not be on disk, and yet the GUI thread keeps serving (a ``status`` is
+answered). Released, the reply names exactly the entries a fresh reader
+finds on disk. Every fsync of opens and drains is watched: none may run on
+the GUI thread.
 """
 
 from __future__ import annotations
 
 import os
-import sys
 import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -25,8 +25,6 @@ from aria2_core.journal import LinkJournal
 from desktop.app import PrimaryApp
 from desktop.ipc_client import send_request
 from support.app_world import WAIT_MS, AppWorld
-
-pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="AF_UNIX client path")
 
 
 @pytest.fixture

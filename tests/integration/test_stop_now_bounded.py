@@ -13,9 +13,6 @@ late: the bound comes from the kill, not from the timeout.
 
 from __future__ import annotations
 
-import os
-import signal
-import sys
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -26,40 +23,45 @@ import pytest
 
 from aria2_core import option_catalog, option_dryrun
 from support.app_world import WAIT_MS, AppWorld
+from support.programs import freeze, kill_hard, script_program, thaw
 
 pytestmark = [
-    pytest.mark.skipif(sys.platform == "win32", reason="a POSIX shell script stands for aria2c"),
     pytest.mark.timeout(60),
 ]
 
 HOUR_S = 3600.0
 
 
+#: A stand-in "aria2c" that writes its pid (atomically) and then never answers.
+HUNG_CODE = """\
+import os, sys, time
+pid_file = sys.argv[0] + ".pid"
+with open(pid_file + ".tmp", "w") as f:
+    f.write(str(os.getpid()))
+os.replace(pid_file + ".tmp", pid_file)
+time.sleep(3600)
+"""
+
+
 @pytest.fixture
 def hung_binary(tmp_path: Path) -> Iterator[Path]:
-    """An "aria2c" that writes its pid and then never answers (exec: the pid is the sleep)."""
-    script = tmp_path / "hung-aria2c"
-    pid_file = tmp_path / "hung.pid"
-    script.write_text(f'#!/bin/sh\necho $$ > "{pid_file}"\nexec sleep 3600\n')
-    script.chmod(0o755)
+    """That stand-in as a program (Windows: a .bat whose python.exe is a child of cmd.exe)."""
+    program = script_program(tmp_path / "bin", "hung-aria2c", HUNG_CODE)
     try:
-        yield script
-    finally:  # whatever the outcome, no sleep is left behind
-        if pid_file.exists():
+        yield program
+    finally:  # whatever the outcome, no sleeper is left behind
+        for pid_file in program.parent.glob("*.pid"):
             try:
-                os.kill(int(pid_file.read_text()), signal.SIGKILL)
-            except (ProcessLookupError, ValueError):
+                kill_hard(int(pid_file.read_text()))
+            except (psutil.NoSuchProcess, ValueError):
                 pass
 
 
 def running_helper(qtbot: Any, binary: Path) -> psutil.Process:
-    pid_file = binary.with_name("hung.pid")
-    qtbot.waitUntil(
-        lambda: pid_file.exists() and bool(pid_file.read_text().strip()), timeout=WAIT_MS
-    )
-    proc = psutil.Process(int(pid_file.read_text()))
-    qtbot.waitUntil(lambda: proc.name() == "sleep", timeout=WAIT_MS)
-    return proc
+    """The stand-in's python process, once it is running (written its pid)."""
+    qtbot.waitUntil(lambda: any(binary.parent.glob("*.pid")), timeout=WAIT_MS)
+    (pid_file,) = binary.parent.glob("*.pid")
+    return psutil.Process(int(pid_file.read_text()))
 
 
 def gone(proc: psutil.Process) -> bool:
@@ -117,7 +119,7 @@ def test_stop_now_ends_an_rpc_call_in_flight_to_a_frozen_aria2c(
     aria2c = psutil.Process(c.engine.pid)
     client = c.engine.client
     assert client is not None
-    aria2c.suspend()  # SIGSTOP: the call below waits for an answer that never comes
+    freeze(aria2c.pid)  # hung: the call below waits for an answer that never comes
     try:
         outcome: list[object] = []
         c.tasks.run(
@@ -128,5 +130,5 @@ def test_stop_now_ends_an_rpc_call_in_flight_to_a_frozen_aria2c(
         c.stop_now()  # the kill of aria2c ends the call: no wait for its timeout
     finally:
         if not gone(aria2c):
-            aria2c.resume()
+            thaw(aria2c.pid)
     assert gone(aria2c)
