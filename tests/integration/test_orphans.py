@@ -7,7 +7,6 @@ one of those checks and must survive ``cleanup_orphan``.
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 import tempfile
@@ -24,6 +23,7 @@ from aria2_core.ownership import OwnershipRecord, read_record, write_record
 from aria2_core.paths import AppPaths
 from aria2_core.ports import pick_free_port, pid_listens_on
 from support.app_process import wait_until
+from support.other_user import NOBODY, needs_root
 
 
 @pytest.fixture
@@ -134,13 +134,7 @@ def test_record_naming_another_homes_conf_is_not_ours(
     assert live.poll() is None
 
 
-NOBODY = 65534
-
-
-@pytest.mark.skipif(
-    not hasattr(os, "geteuid") or os.geteuid() != 0 or not shutil.which("setpriv"),
-    reason="needs root to start a process as another user",
-)
+@needs_root
 def test_another_users_aria2c_is_never_touched(
     started: list[subprocess.Popen[bytes]],
 ) -> None:

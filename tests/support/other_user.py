@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 
 from support.app_process import AppHome, launch_command
+from support.wine import UNDER_WINE
 
 NOBODY = 65534
 AS_NOBODY = [
@@ -30,7 +31,13 @@ AS_NOBODY = [
 
 needs_root = pytest.mark.skipif(
     os.name != "posix" or os.geteuid() != 0 or shutil.which("setpriv") is None,
-    reason="needs root and setpriv to act as another user",
+    reason=(
+        "Wine limit: one user only, so no process of another account can be started"
+        if UNDER_WINE
+        else "acting as another Windows user needs that account's password"
+        if os.name == "nt"
+        else "needs root and setpriv to act as another user"
+    ),
 )
 
 
