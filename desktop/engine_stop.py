@@ -3,9 +3,10 @@
 A mixin of :class:`desktop.engine.Engine`, kept apart so the state machine
 that starts aria2c stays readable. The order is the documented one: save
 the session, end aria2c (SIGTERM to it and to whatever a wrapper started),
-wait, kill **even when RPC failed**, then tell whoever waits. Every step is
-bounded: RPC by its timeout, the wait by :data:`STOP_GRACE_MS`, the
-blocking variant by ``waitForFinished``.
+wait, kill **even when RPC failed**, let the ownership record's worker
+clear the record, then tell whoever waits. Every step is bounded: RPC by
+its timeout, the wait by :data:`STOP_GRACE_MS`, the blocking variant by
+``waitForFinished``, the record by ``engine_record``'s bounds.
 """
 
 from __future__ import annotations
@@ -70,14 +71,12 @@ class EngineStop:
 
         def _after_bookkeeping(self, then: Callable[[], None]) -> None: ...
 
-        def _cancel_settling(self) -> None: ...
-
         def flush_record(self, timeout_s: float = ...) -> bool: ...
 
         def _close_record(self) -> None: ...
 
     def stop(self, on_stopped: Callable[[], None] | None = None) -> None:
-        """Save, shut down, wait, kill if needed; then call ``on_stopped``."""
+        """Save, shut down, wait, kill if needed; once the record is cleared, ``on_stopped``."""
         if on_stopped is not None:
             self._on_stopped.append(on_stopped)
         if self._state == EngineState.STOPPING:

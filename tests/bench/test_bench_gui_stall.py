@@ -18,7 +18,10 @@ GUI thread did the disk work, and how long each one took.
     answered and the journal is drained into aria2.
 (b) **engine restart**: ``_restart_engine`` (what a settings change that
     needs a restart does): the orderly stop (ownership record cleared
-    under its file lock), the orphan check, the launch (record written).
+    under its file lock), the orphan check, the launch (aria2c's conf
+    written, then the record). The record's steps run on the engine's
+    record worker (``desktop/engine_record.py``); the conf file's two
+    fsyncs are still the GUI thread's.
 (c) **downloads finishing**: 40 small files from a local HTTP server
     (another process) until all are in the history (``history.json`` and
     the ledger are written on the RPC worker; the journal's done-markers
