@@ -125,20 +125,32 @@ class ProcessTree:
         self.root = root
         self._listener: psutil.Process | None = None
         self._signalled: dict[int, psutil.Process] = {}
+        self._noted: dict[int, psutil.Process] = {}  # the tree below the root at readiness
 
     @property
     def listener(self) -> int | None:
         return self._listener.pid if self._listener is not None else None
 
-    @listener.setter
-    def listener(self, pid: int) -> None:
-        try:
-            self._listener = psutil.Process(pid)
-        except psutil.Error:
-            self._listener = None
+    def found_ready(self, listener: int | None, below: list[psutil.Process]) -> None:
+        """Readiness found ``listener`` and, below the root, ``below`` (read off the GUI thread).
+
+        The whole tree is noted, not just the listener: a wrapper killed on its own
+        orphans its children, which are then no longer found below it (POSIX
+        reparents them; Windows keeps a parent pid that no longer exists), and
+        what was noted here is still ended. It also covers a listener that cannot
+        be told from the wrapper (under Wine, socket owners are unknown).
+        """
+        self._listener = None
+        if listener is not None:
+            try:
+                self._listener = psutil.Process(listener)
+            except psutil.Error:
+                pass
+        self._noted.update({p.pid: p for p in below})
 
     def _members(self) -> list[psutil.Process]:
-        found = {p.pid: p for p in descendants(self.root)} if self.root else {}
+        found = dict(self._noted)
+        found.update({p.pid: p for p in descendants(self.root)} if self.root else {})
         if self._listener is not None and self._listener.pid != self.root:
             found.setdefault(self._listener.pid, self._listener)
         return list(found.values())

@@ -22,6 +22,7 @@ import sys
 import time
 from collections.abc import Callable
 
+import psutil
 from PySide6.QtCore import QObject, QProcess, QTimer, Signal, Slot
 
 from aria2_core.binary import find_aria2c
@@ -30,7 +31,7 @@ from aria2_core.errors import AriaTrayError
 from aria2_core.orphans import cleanup_orphan
 from aria2_core.paths import AppPaths
 from aria2_core.ports import LOOPBACK, NoFreePortError, accepts_connections, pick_free_port
-from aria2_core.process_tree import end_all, tree_listener
+from aria2_core.process_tree import descendants, end_all, tree_listener
 from aria2_core.rpc import Aria2Client
 
 from .aria2c_process import (
@@ -251,12 +252,12 @@ class Engine(EngineStop, EngineRecord, QObject):
         pid, port = int(process.processId()), client.port
         self._probe_busy = True
 
-        def probe() -> tuple[str, int | None]:
+        def probe() -> tuple[str, int | None, list[psutil.Process]]:
             # Nothing on 127.0.0.1:port yet: aria2c is still binding. Only then is the
             # socket table worth reading (slow on a busy host, and under Wine it holds
             # the GIL long enough to starve the GUI thread at a 40 ms pace).
             if not accepts_connections(port):
-                return PROBE_WAIT, None
+                return PROBE_WAIT, None, []
             listener, addresses = tree_listener(pid, port)
             if addresses and LOOPBACK not in addresses:
                 # The IPv4 rows are read before the IPv6 ones, so aria2c binding both in
@@ -264,9 +265,9 @@ class Engine(EngineStop, EngineRecord, QObject):
                 listener, addresses = tree_listener(pid, port)
             if LOOPBACK not in addresses:
                 # Bound on ::1 only: someone else holds 127.0.0.1:port.
-                return (PROBE_CONFLICT if addresses else PROBE_WAIT), listener
+                return (PROBE_CONFLICT if addresses else PROBE_WAIT), listener, []
             client.call("aria2.getVersion", timeout=1.0)
-            return PROBE_READY, listener
+            return PROBE_READY, listener, descendants(pid)
 
         def result(outcome: object) -> None:
             if process is self._process:  # else: a probe of a start that is over
@@ -278,13 +279,13 @@ class Engine(EngineStop, EngineRecord, QObject):
         self._probe_busy = False
         if self._state != EngineState.STARTING:
             return
-        result, listener = outcome if isinstance(outcome, tuple) else (outcome, None)
+        result, listener, below = outcome if isinstance(outcome, tuple) else (outcome, None, [])
         if result == PROBE_READY:
             self._probe_timer.stop()
             self._port_attempts = 0
+            self._tree.found_ready(listener, below)
             if listener is not None and listener != self._child_pid:
                 log.info("aria2c pid %s listens for wrapper pid %s", listener, self._child_pid)
-                self._tree.listener = listener
                 self._record(listener)
             log.info("aria2c ready: pid %s, port %s", self.pid, self.port)
             self._set_state(EngineState.READY)
