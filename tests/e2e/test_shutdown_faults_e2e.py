@@ -22,11 +22,12 @@ from e2e_support import aria2c_pids, counts, start_primary
 from aria2_core.binary import find_aria2c
 from aria2_core.paths import AppPaths
 from support.app_process import AppHome, is_frozen_target, wait_until
+from support.programs import freeze, kill_hard, thaw
 
-pytestmark = [
-    pytest.mark.e2e,
-    pytest.mark.skipif(os.name != "posix", reason="POSIX signals"),
-]
+pytestmark = pytest.mark.e2e
+posix_signals = pytest.mark.skipif(
+    os.name != "posix", reason="POSIX signals: SIGTERM/SIGINT sent to the app"
+)
 
 
 def _break_ownership_lock(home: AppHome) -> None:
@@ -41,7 +42,7 @@ def test_unusable_ownership_lock_neither_stops_restarts_nor_quit(app_home: AppHo
     _break_ownership_lock(app_home)
     old = status["aria2c_pid"]
 
-    os.kill(old, signal.SIGKILL)
+    kill_hard(old)
 
     try:
         wait_until(lambda: aria2c_pids(app_home) - {old}, 20)
@@ -55,11 +56,12 @@ def test_unusable_ownership_lock_neither_stops_restarts_nor_quit(app_home: AppHo
     assert counts(app_home) == (0, 0)
 
 
+@posix_signals
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
 def test_second_signal_quits_forcefully(app_home: AppHome, signum: int) -> None:
     primary, status = start_primary(app_home)
     aria = status["aria2c_pid"]
-    os.kill(aria, signal.SIGSTOP)  # a hung aria2c: the orderly stop waits for RPC timeouts
+    freeze(aria)  # a hung aria2c: the orderly stop waits for RPC timeouts
     try:
         primary.send_signal(signum)
         wait_until(lambda: "quitting (signal" in app_home.log_text(), 10)
@@ -70,7 +72,7 @@ def test_second_signal_quits_forcefully(app_home: AppHome, signum: int) -> None:
             raise AssertionError(f"no exit.\nLog:\n{app_home.log_text()}") from None
     finally:
         for pid in aria2c_pids(app_home):
-            os.kill(pid, signal.SIGCONT)
+            thaw(pid)
     assert code == 128 + signum, app_home.log_text()
     assert "quitting forcefully" in app_home.log_text()
     wait_until(lambda: not app_home.aria2c_processes(), 10)
@@ -85,13 +87,13 @@ def test_a_quit_that_overruns_its_deadline_is_forced(app_home: AppHome) -> None:
     """
     app_home.extra_env["ARIA_TRAY_QUIT_DEADLINE_MS"] = "1000"
     primary, status = start_primary(app_home)
-    os.kill(status["aria2c_pid"], signal.SIGSTOP)
+    freeze(status["aria2c_pid"])
     try:
         result = app_home.run("--quit", timeout=30)
         code = primary.wait(30)
     finally:
         for pid in aria2c_pids(app_home):
-            os.kill(pid, signal.SIGCONT)
+            thaw(pid)
     assert result.returncode == 0, result.stderr
     assert code == 1, app_home.log_text()  # forced, not the orderly 0
     assert "quitting forcefully (still quitting after 1000 ms)" in app_home.log_text()
@@ -128,6 +130,7 @@ sys.addaudithook(_hang)
 """
 
 
+@posix_signals
 @pytest.mark.skipif(is_frozen_target(), reason="the hang is injected through sitecustomize")
 def test_a_stuck_gui_thread_cannot_keep_the_app_alive(app_home: AppHome, tmp_path: Path) -> None:
     """The watchdog thread ends the process when even the forced quit cannot run.
