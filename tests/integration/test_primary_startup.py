@@ -4,17 +4,15 @@ A real ``PrimaryApp`` in this process, with its real instance lock, IPC
 server and aria2c: the widget code (tray, dialogs' owner, first-run window)
 is built only once aria2c was launched, and whatever arrives on the
 doorbell before that is journaled and acknowledged as always. Clients talk
-to the real socket from a thread, as a second launch would. To hold the
-"before the UI" moment open without timing, a job occupies the
-controller's single worker thread: the engine's orphan check (and so the
-launch) queues behind it.
+to the real doorbell (a socket; on Windows a named pipe) from a thread, as
+a second launch would. To hold the "before the UI" moment open without
+timing, a job occupies the controller's single worker thread: the engine's
+orphan check (and so the launch) queues behind it.
 """
 
 from __future__ import annotations
 
 import os
-import socket
-import sys
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -30,8 +28,7 @@ from desktop import app as app_module
 from desktop.app import PrimaryApp
 from desktop.ipc_client import send_request
 from support.app_world import WAIT_MS, AppWorld
-
-pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="AF_UNIX client path")
+from support.raw_ipc import RawClient
 
 
 def hold_worker(primary: PrimaryApp) -> threading.Event:
@@ -119,16 +116,15 @@ def test_launches_being_answered_come_before_the_ui(
     primary = world.primary()
     launched: list[bool] = []
     primary.controller.engine_launched.connect(lambda: launched.append(True))
-    with socket.socket(socket.AF_UNIX) as client:
-        primary.start([])
-        client.connect(world.paths.server_name)  # a launch that has not sent its line yet
+    primary.start([])
+    with RawClient(world.paths.server_name) as client:  # a launch that has not sent its line yet
         qtbot.waitUntil(lambda: primary.server.active_connections == 1, timeout=WAIT_MS)
         qtbot.waitUntil(lambda: bool(launched), timeout=WAIT_MS)
         qtbot.wait(100)
         assert primary.ui is None, "the UI was built while a launch waited for its answer"
 
-        client.sendall(encode_request("status", {}))
-        reply = in_thread(lambda: client.makefile("rb").readline())
+        client.send(encode_request("status", {}))
+        reply = in_thread(client.read_line)
         qtbot.waitUntil(reply.done, timeout=WAIT_MS)
         assert decode_reply(reply.result()).ok
     qtbot.waitUntil(lambda: primary.ui is not None, timeout=WAIT_MS)

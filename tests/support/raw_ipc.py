@@ -1,9 +1,10 @@
 """A doorbell client below the product's own, for tests that send what it never would.
 
-Garbage frames, half frames, idle connections and floods need a client that
-does not validate or retry: a raw ``AF_UNIX`` socket on POSIX, and on Windows
-the named pipe opened as a file with ``_winapi`` (what ``CreateFile`` gives
-any program of the user).
+Garbage frames, half frames, idle connections, floods and a launch that has
+not sent its line yet need a client that does not validate or retry: a raw
+``AF_UNIX`` socket on POSIX, and on Windows the named pipe opened as a file
+with ``_winapi`` (what ``CreateFile`` gives any program of the user), so the
+same test runs on both.
 """
 
 from __future__ import annotations
@@ -14,17 +15,22 @@ import sys
 import time
 
 WINDOWS = sys.platform == "win32"
+#: ERROR_PIPE_NOT_CONNECTED: the server dropped this end of the pipe.
+_ERROR_PIPE_NOT_CONNECTED = 233
 
 
 class RawClient:
-    """A client below the product's own: a raw AF_UNIX socket, or on Windows the named
-    pipe opened as a file. ``recv`` gives b"" once the server has closed the connection."""
+    """One connection to the server ``name`` (a socket path, or a pipe name on Windows).
 
-    def __init__(self, name: str) -> None:
+    ``recv`` gives b"" once the server has closed the connection.
+    """
+
+    def __init__(self, name: str, timeout_s: float = 20.0) -> None:
         if WINDOWS:
             import _winapi
 
-            for _ in range(200):  # every pipe instance busy: wait for the next one
+            deadline = time.monotonic() + timeout_s
+            while True:  # every pipe instance busy: wait for the next one
                 try:
                     self.pipe = _winapi.CreateFile(
                         rf"\\.\pipe\{name}",
@@ -39,12 +45,12 @@ class RawClient:
                 except OSError as exc:
                     if exc.winerror != _winapi.ERROR_PIPE_BUSY:
                         raise
+                    if time.monotonic() > deadline:
+                        raise TimeoutError(f"pipe {name} stayed busy") from exc
                     time.sleep(0.05)
-            else:
-                raise TimeoutError(f"pipe {name} stayed busy")
         else:
             self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-            self.sock.settimeout(20)
+            self.sock.settimeout(timeout_s)
             self.sock.connect(name)
 
     def send(self, data: bytes) -> None:
@@ -69,10 +75,16 @@ class RawClient:
         try:
             return _winapi.ReadFile(self.pipe, size)[0]
         except OSError as exc:
-            # ERROR_BROKEN_PIPE: closed; ERROR_PIPE_NOT_CONNECTED: dropped by the server.
-            if exc.winerror in (_winapi.ERROR_BROKEN_PIPE, 233):
+            if exc.winerror in (_winapi.ERROR_BROKEN_PIPE, _ERROR_PIPE_NOT_CONNECTED):
                 return b""
             raise
+
+    def read_line(self) -> bytes:
+        """Everything up to and including the first newline (less if the server closed)."""
+        data = b""
+        while b"\n" not in data and (chunk := self.recv(65536)):
+            data += chunk
+        return data
 
     def close(self) -> None:
         if WINDOWS:
@@ -82,18 +94,21 @@ class RawClient:
         else:
             self.sock.close()
 
+    def __enter__(self) -> RawClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
 
 def raw_exchange(name: str, payload: bytes, *, read_reply: bool = True) -> dict | None:
     """Send raw bytes; return the decoded reply, or None if none came."""
     data = b""
-    client = RawClient(name)
-    try:
+    with RawClient(name) as client:
         try:
             client.send(payload)
         except OSError:
             pass  # the server stopped reading an oversized frame and closed
-        while read_reply and b"\n" not in data and (chunk := client.recv(65536)):
-            data += chunk
-    finally:
-        client.close()
+        if read_reply:
+            data = client.read_line()
     return json.loads(data) if b"\n" in data else None
