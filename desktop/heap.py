@@ -21,6 +21,14 @@ what exists now into a permanent generation that collections skip;
 reference counting still frees those objects as usual, only cycles among
 them are never collected, which is why the garbage already there is
 collected first.
+
+**No collection while a refresh builds its rows.** A refresh of thousands
+of downloads decodes MBs of JSON into dicts and builds a row from each, on
+the RPC worker: tens of thousands of objects alive at once, so full
+collections came one after another and walked all of them, 5–25 ms each
+with the GIL held (issue 11, item 4). None of those objects form cycles;
+:func:`collections_paused` turns the collector off while such a block runs
+and back on after, when the temporaries are gone and only the rows remain.
 """
 
 from __future__ import annotations
@@ -28,9 +36,16 @@ from __future__ import annotations
 import gc
 import logging
 import sys
+import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 log = logging.getLogger("aria_tray.heap")
+
+_pause_lock = threading.Lock()
+_pausers = 0  # blocks inside collections_paused(), on any thread
+_was_enabled = True
 
 
 def skip_pyside_source_scan() -> bool:
@@ -59,3 +74,26 @@ def freeze_start_up() -> None:
         gc.get_freeze_count(),
         (time.perf_counter() - t0) * 1000,
     )
+
+
+@contextmanager
+def collections_paused() -> Iterator[None]:
+    """No cyclic garbage collection (on any thread) while the block runs.
+
+    For work that builds many objects without cycles. Nested and concurrent
+    blocks share one pause; the collector comes back on (if it was on) when
+    the last one ends, even on an exception.
+    """
+    global _pausers, _was_enabled
+    with _pause_lock:
+        if _pausers == 0:
+            _was_enabled = gc.isenabled()
+            gc.disable()
+        _pausers += 1
+    try:
+        yield
+    finally:
+        with _pause_lock:
+            _pausers -= 1
+            if _pausers == 0 and _was_enabled:
+                gc.enable()

@@ -48,6 +48,7 @@ from aria2_core.task_ops import (
     sweep_stopped,
 )
 
+from .heap import collections_paused
 from .task_actions import TaskActions
 
 if TYPE_CHECKING:
@@ -180,6 +181,10 @@ class TaskControls(TaskActions):
         history, ledger = self.history, self.ledger
 
         def work() -> _Refresh:
+            with collections_paused():  # MBs of JSON become rows: no GC walks them meanwhile
+                return build()
+
+        def build() -> _Refresh:
             lists: TaskLists = fetch_lists(client)
             ledger.note_rows(lists.live)  # before the sweep: a magnet's successor inherits
             keep_magnet_metadata(ledger, lists.live)

@@ -115,6 +115,9 @@ def test_bench_drop_1000_links(qtbot: Any, world: AppWorld, silent_port: int) ->
     handler: list[float] = []
     stalls: dict[bool, list[float]] = {True: [], False: []}
     after: dict[bool, list[float]] = {True: [], False: []}
+    floor: list[float] = []
+    gui_work: list[float] = []
+    gc_pause: list[float] = []
     for round_no in range(ROUNDS):
         frozen = round_no % 2 == 0
         if frozen:
@@ -135,6 +138,7 @@ def test_bench_drop_1000_links(qtbot: Any, world: AppWorld, silent_port: int) ->
         )
         goal = LINKS * (round_no + 1)
         probe = CountProbe(Aria2Client(probe_client.port, probe_client._secret), goal)
+        floor.append(meter.idle_floor())
         probe.start()
         meter.start()
         t0 = time.perf_counter()
@@ -146,6 +150,9 @@ def test_bench_drop_1000_links(qtbot: Any, world: AppWorld, silent_port: int) ->
         qtbot.waitUntil(lambda: window.model.rowCount() >= goal, timeout=WAIT_MS)  # noqa: B023
         after[frozen].append(meter.stop())
         stalls[frozen].append(max(during, after[frozen][-1]))
+        if frozen:
+            gui_work.append(meter.longest_cpu_ms / 1000)
+            gc_pause.append(meter.longest_gc_ms / 1000)
         probe.join()
         probe.client.close()
         assert probe.reached_at is not None
@@ -161,6 +168,9 @@ def test_bench_drop_1000_links(qtbot: Any, world: AppWorld, silent_port: int) ->
             Figure("drop handler (GUI thread)", handler, None, digits=1),
             Figure("longest GUI stall until the list shows them", stalls[True], STALL_TARGET_S),
             Figure("  after the drop handler returned", after[True], None),
+            Figure("  idle floor (the same gap, nothing to do)", floor, None),
+            Figure("  GUI work: most GUI-thread CPU between ticks", gui_work, STALL_TARGET_S),
+            Figure("  longest garbage collection (any thread)", gc_pause, None),
             Figure("  unfrozen heap (before): longest GUI stall", stalls[False], None),
             Figure("  unfrozen heap (before): after the handler", after[False], None),
         ],

@@ -41,3 +41,44 @@ def test_the_primarys_imports_leave_no_source_lines_on_the_heap() -> None:
     assert skipped["cached"] < 10, skipped
     # Without the call the same imports fill the cache: the patch is what keeps it empty.
     assert run_imports("plain")["cached"] > 100
+
+
+def test_collections_paused_nests_across_threads_and_restores_the_collector() -> None:
+    """A refresh's rows are built with no GC; the collector is back on after, whatever happens."""
+    import gc
+    import threading
+
+    import pytest
+
+    from desktop.heap import collections_paused
+
+    assert gc.isenabled()
+    inside = threading.Event()
+    leave = threading.Event()
+
+    def other() -> None:
+        with collections_paused():
+            inside.set()
+            leave.wait(10)
+
+    worker = threading.Thread(target=other)
+    with pytest.raises(RuntimeError), collections_paused():
+        assert not gc.isenabled()
+        worker.start()
+        inside.wait(10)
+        with collections_paused():
+            assert not gc.isenabled()
+        assert not gc.isenabled()
+        raise RuntimeError("a failed refresh")
+    assert not gc.isenabled(), "the other thread's block still runs"
+    leave.set()
+    worker.join(10)
+    assert gc.isenabled()
+
+    gc.disable()  # someone else's choice is kept
+    try:
+        with collections_paused():
+            pass
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
