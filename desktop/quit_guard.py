@@ -98,7 +98,30 @@ def deadline_ms() -> int:
     return min(max(wanted, 0), QUIT_DEADLINE_MS)
 
 
+#: How long the watchdog lets the log take its last line before it exits anyway.
+LAST_LOG_S = 1.0
+
+
 def _hard_exit() -> None:
-    log.error("shutdown did not finish within %.0f s; exiting at once", HARD_EXIT_S)
-    logging.shutdown()
+    """The last resort, which must need nothing the stuck thread may hold.
+
+    A GUI thread hung inside a log call (a stderr pipe nobody reads, a log
+    file on a stalled share) holds that handler's lock: logging from here
+    would wait on it forever. So the reason goes straight to fd 2 first, the
+    log gets its line from a thread of its own for at most :data:`LAST_LOG_S`,
+    and the process ends whether or not that finished.
+    """
+    reason = f"shutdown did not finish within {HARD_EXIT_S:.0f} s; exiting at once"
+    try:
+        os.write(2, f"Aria Tray: {reason}\n".encode())
+    except OSError:
+        pass  # no stderr (a GUI launch on Windows): the log line below is all there is
+
+    def last_line() -> None:
+        log.error("%s", reason)
+        logging.shutdown()
+
+    writer = threading.Thread(target=last_line, name="aria-tray-last-log", daemon=True)
+    writer.start()
+    writer.join(LAST_LOG_S)
     os._exit(EXIT_FORCED)
