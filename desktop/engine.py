@@ -10,7 +10,7 @@ job, ``desktop.win_job``); declares it ready only when
 taken, restarts aria2c with backoff after a crash and gives up visibly after
 repeated rapid failures; and shuts it down in the documented order: save
 session, end, wait, kill (even when RPC failed), drop the ownership record
-(written and dropped on a worker of its own, ``desktop.engine_record``).
+(written and dropped on a worker of its own, ``desktop.engine_record``, an object the engine owns).
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ from .aria2c_process import (
     explain_exit,
     new_aria2c_process,
 )
-from .engine_record import EngineRecord
+from .engine_record import STOP_NOW_BOOKKEEPING_S, EngineRecord
 from .engine_stop import EngineState, EngineStop
 from .tasks import TaskRunner
 from .win_job import assign_kill_on_close_job, children_in_job
@@ -62,7 +62,7 @@ IPV6_ONLY_GRACE_S = 4.0
 IPV4_BIND_FAILED = "IPv4 RPC: failed to bind"
 
 
-class Engine(EngineStop, EngineRecord, QObject):
+class Engine(EngineStop, QObject):
     """Owns one aria2c through ``QProcess``. Every method runs on the GUI thread."""
 
     state_changed = Signal(str)
@@ -115,7 +115,7 @@ class Engine(EngineStop, EngineRecord, QObject):
         self._kill_timer = QTimer(self)
         self._kill_timer.setSingleShot(True)
         self._kill_timer.timeout.connect(self._kill_after_grace)
-        self._init_record()  # the ownership record's own worker (engine_record.py)
+        self._ownership = EngineRecord(self._paths, self)  # its own worker (engine_record.py)
 
     # -- public view ------------------------------------------------------
     @property
@@ -136,6 +136,10 @@ class Engine(EngineStop, EngineRecord, QObject):
     @property
     def port(self) -> int | None:
         return self._spec.port if self._spec else None
+
+    def flush_record(self, timeout_s: float = STOP_NOW_BOOKKEEPING_S) -> bool:
+        """Block until the ownership record's queued steps have run (at most ``timeout_s``)."""
+        return self._ownership.flush(timeout_s)
 
     @property
     def error(self) -> str:
@@ -226,7 +230,7 @@ class Engine(EngineStop, EngineRecord, QObject):
         self._child_pid = pid
         self._tree = ProcessTree(pid)
         self._kill_reason = ""
-        self._record(pid)
+        self._ownership.record(pid, spec)
         if sys.platform == "win32" and not self._born_in_job:
             # The app could not contain itself (logged): tie aria2c to us now.
             self._job_handle = assign_kill_on_close_job(pid, self._job_handle)
@@ -286,7 +290,8 @@ class Engine(EngineStop, EngineRecord, QObject):
             self._tree.found_ready(listener, below)
             if listener is not None and listener != self._child_pid:
                 log.info("aria2c pid %s listens for wrapper pid %s", listener, self._child_pid)
-                self._record(listener)
+                if self._spec is not None:
+                    self._ownership.record(listener, self._spec)
             log.info("aria2c ready: pid %s, port %s", self.pid, self.port)
             self._set_state(EngineState.READY)
             self.ready.emit()
@@ -353,7 +358,7 @@ class Engine(EngineStop, EngineRecord, QObject):
         )
         for pid in {self._child_pid, self._tree.listener}:
             if pid is not None:
-                self._clear_record(pid)  # queued after its record: one worker, in order
+                self._ownership.clear(pid)  # queued after its record: one worker, in order
         self._process = None
         if process is not None:
             process.deleteLater()

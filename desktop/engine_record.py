@@ -1,6 +1,6 @@
 """The engine's ownership record, kept off the GUI thread, in order, awaited at stop.
 
-A mixin of :class:`desktop.engine.Engine`. Writing or clearing the record
+An object the :class:`desktop.engine.Engine` owns. Writing or clearing the record
 (``aria2_core.ownership``) takes a file lock, which waits up to
 ``LOCK_TIMEOUT_S`` (5 s) while another process (``--cleanup``, a launch's
 orphan check) holds it, and then writes atomically with two fsyncs. On
@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, QTimer
 
@@ -49,37 +48,32 @@ BOOKKEEPING_WAIT_MS = int(ownership.LOCK_TIMEOUT_S * 1000) + 1_000
 STOP_NOW_BOOKKEEPING_S = 1.0  # stop_now's share, on top of STOP_NOW_BUDGET_S
 
 
-class EngineRecord:
-    """The ownership record's worker and the stop's wait for it; state lives in ``Engine``."""
+class EngineRecord(QObject):
+    """The ownership record's worker, and a stop's wait for the steps queued before it."""
 
-    if TYPE_CHECKING:
-        _paths: AppPaths
-        _spec: LaunchSpec | None
-
-    def _init_record(self) -> None:
-        assert isinstance(self, QObject)
-        self._record_tasks = TaskRunner(self, name="aria-tray-ownership")
-        self._record_steps = 0  # queued steps whose end the GUI thread has not heard of yet
+    def __init__(self, paths: AppPaths, parent: QObject) -> None:
+        super().__init__(parent)
+        self._paths = paths
+        self._tasks = TaskRunner(self, name="aria-tray-ownership")
+        self._steps = 0  # queued steps whose end the GUI thread has not heard of yet
         self._settling: Callable[[object], None] | None = None  # a stop awaiting the worker
         self._settle_timer = QTimer(self)
         self._settle_timer.setSingleShot(True)
         self._settle_timer.timeout.connect(self._settle_timed_out)
 
-    def _record(self, pid: int) -> None:
-        """Queue the record of the aria2c (or wrapper's listener) ``pid`` we started."""
-        spec = self._spec
-        if spec is not None:
-            self._bookkeep(
-                "record ownership",
-                ownership.record_started,
-                self._paths,
-                pid,
-                spec.program,
-                str(spec.conf_path),
-                spec.port,
-            )
+    def record(self, pid: int, spec: LaunchSpec) -> None:
+        """Queue the record of the aria2c (or wrapper's listener) ``pid`` started from ``spec``."""
+        self._bookkeep(
+            "record ownership",
+            ownership.record_started,
+            self._paths,
+            pid,
+            spec.program,
+            str(spec.conf_path),
+            spec.port,
+        )
 
-    def _clear_record(self, pid: int) -> None:
+    def clear(self, pid: int) -> None:
         """Queue the removal of the record, if it still names ``pid``."""
         self._bookkeep(
             "clear the ownership record", ownership.clear_record, self._paths, only_pid=pid
@@ -98,20 +92,20 @@ class EngineRecord:
             except Exception as exc:
                 log.warning("could not %s: %s", what, exc)
 
-        if self._record_tasks.run(step, on_done=self._record_step_done):
-            self._record_steps += 1
+        if self._tasks.run(step, on_done=self._step_done):
+            self._steps += 1
         else:
             log.warning("could not %s: the engine has shut down", what)
 
-    def _record_step_done(self, _: object) -> None:
-        self._record_steps -= 1
+    def _step_done(self, _: object) -> None:
+        self._steps -= 1
 
-    def _after_bookkeeping(self, then: Callable[[], None]) -> None:
+    def after_pending(self, then: Callable[[], None]) -> None:
         """Call ``then`` once the steps queued so far have run, or after the bound.
 
         At once when none is pending: a stop of a stopped engine answers at once.
         """
-        if self._record_steps == 0:
+        if self._steps == 0:
             then()
             return
 
@@ -122,7 +116,7 @@ class EngineRecord:
                 then()
 
         self._settling = settle
-        if self._record_tasks.run(lambda: None, on_done=settle, on_error=settle):
+        if self._tasks.run(lambda: None, on_done=settle, on_error=settle):
             self._settle_timer.start(BOOKKEEPING_WAIT_MS)
         else:
             settle()
@@ -135,23 +129,20 @@ class EngineRecord:
             )
             self._settling(None)
 
-    def _cancel_settling(self) -> None:
-        """A blocking stop took over: the queued wait must not finish the stop again."""
-        self._settling = None
-        self._settle_timer.stop()
-
-    def flush_record(self, timeout_s: float = STOP_NOW_BOOKKEEPING_S) -> bool:
-        """Block until the queued record steps have run, at most ``timeout_s``.
+    def flush(self, timeout_s: float = STOP_NOW_BOOKKEEPING_S) -> bool:
+        """Block until the queued steps have run, at most ``timeout_s``.
 
         For the last moment of a stop (``stop_now``), when the event loop may
         not run again; and for tests that read the record. True if they ran.
         """
-        if self._record_tasks.wait_idle(timeout_s):
+        if self._tasks.wait_idle(timeout_s):
             return True
         log.warning("the ownership record is still being written after %.1f s", timeout_s)
         return False
 
-    def _close_record(self) -> None:
-        """The engine's life is over (``stop_now``): no more steps, none waited for."""
-        self._cancel_settling()
-        self._record_tasks.shutdown(wait=False)
+    def close(self) -> None:
+        """The engine's life is over (``stop_now``): no more steps, and a queued stop's
+        wait is dropped (the blocking stop finishes the stop itself)."""
+        self._settling = None
+        self._settle_timer.stop()
+        self._tasks.shutdown(wait=False)

@@ -28,6 +28,7 @@ from aria2_core.rpc import Aria2Client
 from .aria2c_process import ProcessTree, wake_event_loop
 
 if TYPE_CHECKING:
+    from .engine_record import EngineRecord
     from .tasks import TaskRunner
 
 log = logging.getLogger("aria_tray.engine")
@@ -63,17 +64,12 @@ class EngineStop:
         _probe_timer: QTimer
         _restart_timer: QTimer
         _kill_timer: QTimer
+        _ownership: EngineRecord
 
         @property
         def port(self) -> int | None: ...
 
         def _set_state(self, state: EngineState) -> None: ...
-
-        def _after_bookkeeping(self, then: Callable[[], None]) -> None: ...
-
-        def flush_record(self, timeout_s: float = ...) -> bool: ...
-
-        def _close_record(self) -> None: ...
 
     def stop(self, on_stopped: Callable[[], None] | None = None) -> None:
         """Save, shut down, wait, kill if needed; once the record is cleared, ``on_stopped``."""
@@ -156,7 +152,7 @@ class EngineStop:
         """aria2c is gone; the stop is done once its ownership record is cleared (bounded)."""
         self._kill_timer.stop()
         self._client = None
-        self._after_bookkeeping(self._stopped)
+        self._ownership.after_pending(self._stopped)
 
     def _stopped(self) -> None:
         if self._state != EngineState.STOPPING:
@@ -234,8 +230,8 @@ class EngineStop:
         """The end of ``stop_now``: the record cleared (bounded wait), STOPPED, callbacks run."""
         self._kill_timer.stop()
         self._client = None
-        self.flush_record()
-        self._close_record()  # also drops a stop's queued wait for it: we finish here
+        self._ownership.flush()
+        self._ownership.close()  # also drops a stop's queued wait for it: we finish here
         if self._state != EngineState.STOPPED:
             self._set_state(EngineState.STOPPING)
             self._stopped()
