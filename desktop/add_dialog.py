@@ -4,9 +4,12 @@ Each line is one URL, magnet link or .torrent/.metalink path; pasting or
 dropping a block of text (a web page, a chat message) puts its links in,
 one per line. Every line is checked as you type, and each bad one gets its
 own message under the box. "Add" sends the good lines as one batch (one
-journal entry, one ``system.multicall``) through ``Controller.submit``
+journal entry, one ``system.multicall``) through ``Controller.submit_later``
 and keeps the dialog open with only the bad lines left, so nothing the
-user typed is silently dropped.
+user typed is silently dropped. The entry is written and fsync'd on the
+controller's journal worker, not the GUI thread; the dialog closes (or
+keeps the bad lines) and ``added`` is emitted only once it is on disk, and
+"Add" waits meanwhile, so a second click cannot add the batch twice.
 """
 
 from __future__ import annotations
@@ -46,7 +49,7 @@ from .messages import field_problem, link_reason
 from .resources import icon
 
 if TYPE_CHECKING:
-    from .controller import Controller
+    from .controller import Batch, Controller
     from .preferences import Preferences
 
 CHECK_DELAY_MS = 250
@@ -73,7 +76,7 @@ class LinksEdit(QPlainTextEdit):
 class AddDialog(QDialog):
     """Non-modal; the app keeps one and raises it when asked again."""
 
-    added = Signal(int)  # links handed to the controller
+    added = Signal(int)  # links journaled (on disk), so handed to the controller
     show_requested = Signal(str)  # gid: "Show it" for a link that is already a download
 
     def __init__(
@@ -303,33 +306,41 @@ class AddDialog(QDialog):
             elif choice == Choice.AGAIN:
                 again = [d.link.value for d in duplicates]
         items = [link.value for link in fresh]
-        try:
-            if items:
-                self._controller.submit(items, source="add dialog", options=options)
-            if again:
-                self._controller.submit(
-                    again, source="add dialog", options={**options, **AGAIN_OPTIONS}
-                )
-        except OSError as exc:
-            self.field_errors.setText(
-                self.tr("The links could not be recorded: {error}").format(error=exc)
-            )
-            self.field_errors.show()
-            return
+        batches: list[Batch] = []
+        if items:
+            batches.append((items, options, "add dialog"))
+        if again:
+            batches.append((again, {**options, **AGAIN_OPTIONS}, "add dialog"))
+        picked, bad_lines = self.fields().folder, list(self._bad_lines)
+        self.add_button.setEnabled(False)  # until the batch is on disk: never added twice
+
+        def journaled(_entries: list[str]) -> None:
+            self._journaled(picked, len(items), len(again), bad_lines)
+
+        self._controller.submit_later(batches, journaled, self._not_journaled)
+
+    def _journaled(self, picked: str, fresh: int, again: int, bad_lines: list[str]) -> None:
+        """The batch is on disk: remember the folder, close, or keep the bad lines."""
         # Remember a folder picked here; the Settings folder is not a pick, so
         # the dialog keeps following Settings when that changes.
-        picked = self.fields().folder
         if picked != self._preferences.settings.add_folder:
             self._preferences.remember(add_folder=picked)
-        self.added.emit(len(items) + len(again))
-        if self._bad_lines:
-            self.links_edit.setPlainText("\n".join(self._bad_lines) + "\n")
+        self.added.emit(fresh + again)
+        if bad_lines:
+            self.links_edit.setPlainText("\n".join(bad_lines) + "\n")
             self.check_links()
             self.summary.setText(
-                self.tr("Added %n download(s). These lines were not added:", "", len(items))
+                self.tr("Added %n download(s). These lines were not added:", "", fresh)
             )
             return
         self.accept()
+
+    def _not_journaled(self, exc: BaseException) -> None:
+        self.check_links()  # "Add" again, for another try
+        self.field_errors.setText(
+            self.tr("The links could not be recorded: {error}").format(error=exc)
+        )
+        self.field_errors.show()
 
     # -- pickers -----------------------------------------------------------------
     def _choose_folder(self) -> None:

@@ -4,15 +4,17 @@ It hides the engine, the RPC client and the link journal behind plain
 methods and Qt signals. Two rules shape it:
 
 * **A link is never lost.** ``submit`` appends to the fsync'd journal
-  before it returns; ``submit_later`` (the IPC server's ``open``, drops,
-  pastes) does so on the journal worker and calls back once the entry is
-  on disk, and only then is the ``open`` acknowledged or the drop shown
-  as added. An entry is marked done only after
+  before it returns (the command line's links, before the event loop
+  runs); ``submit_later`` (the IPC server's ``open``, drops, pastes, the
+  add dialog) does so on the journal worker and calls back once the entry
+  is on disk, and only then is the ``open`` acknowledged or the links
+  shown as added. An entry is marked done only after
   aria2 accepted it and saved its session. A crash anywhere in between
   replays the entry at the next start.
 * **fsync is not the GUI thread's job.** The journal worker (one thread, so
-  entries keep their order) writes what the doorbell brings and the
-  done-markers; an fsync takes milliseconds, and tens under load.
+  entries keep their order) writes what the doorbell, drops and the add
+  dialog bring, and the done-markers; an fsync takes milliseconds, and
+  tens under load.
 * **Nothing blocks the GUI thread on the network.** Every RPC call runs
   on the task runner; results come back as signals. Stats are polled only
   while something is downloading, so an idle app makes no RPC at all.

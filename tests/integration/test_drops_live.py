@@ -96,7 +96,8 @@ def test_add_dialog_drop_and_command_line_each_download(
     assert isinstance(dialog, AddDialog)
     dialog.links_edit.setPlainText(f"{by_dialog.url}\nnot a link/\n")
     dialog.folder_edit.setText(str(tmp_path / "chosen"))
-    dialog.submit()
+    with qtbot.waitSignal(dialog.added, timeout=WAIT_MS):  # on disk: the dialog goes on
+        dialog.submit()
     assert dialog.links_edit.toPlainText() == "not a link/\n"  # the bad line stays
     html = QMimeData()
     html.setHtml(f'<p><a href="{by_drop.url}">the file</a></p>')

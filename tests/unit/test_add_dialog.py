@@ -10,7 +10,7 @@ from PySide6.QtCore import QMimeData
 
 from aria2_core.journal import LinkJournal
 from desktop.add_dialog import AddDialog
-from support.app_world import AppWorld
+from support.app_world import WAIT_MS, AppWorld
 
 SHA = "0f" * 32
 
@@ -32,8 +32,15 @@ def pending(world: AppWorld) -> list[Any]:
     return LinkJournal(world.paths.journal_file).pending()
 
 
+def add(qtbot: Any, d: AddDialog) -> None:
+    """Click "Add"; return once the batch is on disk (journaled on the journal worker)."""
+    with qtbot.waitSignal(d.added, timeout=WAIT_MS):
+        d.submit()
+        assert not d.add_button.isEnabled(), "a second click could add it twice"
+
+
 def test_each_bad_line_has_its_own_message_and_good_lines_go_in(
-    dialog: AddDialog, world: AppWorld, tmp_path: Path
+    qtbot: Any, dialog: AddDialog, world: AppWorld, tmp_path: Path
 ) -> None:
     torrent = tmp_path / "t.torrent"
     torrent.write_bytes(b"d4:infod4:name1:xee")
@@ -56,7 +63,7 @@ def test_each_bad_line_has_its_own_message_and_good_lines_go_in(
     assert dialog.summary.text() == "3 link(s) ready, 3 line(s) with problems"
     assert dialog.add_button.isEnabled()
 
-    dialog.submit()
+    add(qtbot, dialog)
     (entry,) = pending(world)
     assert list(entry.items) == [
         "http://h/a.iso",
@@ -71,7 +78,9 @@ def test_each_bad_line_has_its_own_message_and_good_lines_go_in(
     assert dialog.summary.text().startswith("Added 3 download(s).")
 
 
-def test_options_of_a_single_link(dialog: AddDialog, world: AppWorld, tmp_path: Path) -> None:
+def test_options_of_a_single_link(
+    qtbot: Any, dialog: AddDialog, world: AppWorld, tmp_path: Path
+) -> None:
     folder = tmp_path / "isos"
     dialog.links_edit.setPlainText("https://h/big.iso")
     dialog.folder_edit.setText(str(folder))
@@ -84,7 +93,7 @@ def test_options_of_a_single_link(dialog: AddDialog, world: AppWorld, tmp_path: 
     dialog.headers_edit.setPlainText("X-One: 1\nX-Two: 2\n")
     dialog.checksum_edit.setText(f"SHA256={SHA.upper()}")
     dialog.paused_box.setChecked(True)
-    dialog.submit()
+    add(qtbot, dialog)
     assert not dialog.isVisible()  # everything went in: it closes
     (entry,) = pending(world)
     assert entry.options == {
@@ -137,3 +146,20 @@ def test_pasting_a_block_of_text_picks_out_its_links(dialog: AddDialog) -> None:
     plain.setText("no links")
     dialog.links_edit.insertFromMimeData(plain)  # pasted as it is
     assert dialog.links_edit.toPlainText().endswith("no links")
+
+
+def test_a_journal_that_cannot_be_written_keeps_the_dialog_and_says_so(
+    qtbot: Any, dialog: AddDialog, world: AppWorld
+) -> None:
+    """Journaled on the worker: its error comes back to the dialog, and nothing is lost."""
+    world.paths.journal_file.mkdir()  # a folder where the journal belongs: every write fails
+    dialog.links_edit.setPlainText("http://h/kept.iso\n")
+    dialog.check_links()
+    added: list[int] = []
+    dialog.added.connect(added.append)
+    dialog.submit()
+    qtbot.waitUntil(dialog.field_errors.isVisible)
+    assert "The links could not be recorded" in dialog.field_errors.text()
+    assert dialog.isVisible() and dialog.add_button.isEnabled()  # try again
+    assert dialog.links_edit.toPlainText() == "http://h/kept.iso\n"
+    assert added == []

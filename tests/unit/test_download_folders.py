@@ -46,10 +46,11 @@ def _dialog(qtbot: Any, world: AppWorld) -> tuple[AddDialog, Any]:
     return dialog, prefs
 
 
-def _add(dialog: AddDialog, url: str) -> None:
+def _add(qtbot: Any, dialog: AddDialog, url: str) -> None:
     dialog.links_edit.setPlainText(url)
     dialog.check_links()
-    dialog.submit()
+    with qtbot.waitSignal(dialog.added):  # journaled on the journal worker
+        dialog.submit()
 
 
 def _apply_folder(qtbot: Any, prefs: Any, folder: Path) -> None:
@@ -64,7 +65,7 @@ def test_add_dialog_folder_follows_settings_unless_picked(
 ) -> None:
     dialog, prefs = _dialog(qtbot, world)
     assert dialog.folder_edit.text() == str(world.download_dir)
-    _add(dialog, "http://example.invalid/a.iso")  # added to the default folder
+    _add(qtbot, dialog, "http://example.invalid/a.iso")  # added to the default folder
 
     elsewhere = tmp_path / "elsewhere"
     _apply_folder(qtbot, prefs, elsewhere)
@@ -73,7 +74,7 @@ def test_add_dialog_folder_follows_settings_unless_picked(
 
     picked = tmp_path / "picked"
     dialog.folder_edit.setText(str(picked))
-    _add(dialog, "http://example.invalid/b.iso")
+    _add(qtbot, dialog, "http://example.invalid/b.iso")
     dialog.reset()
     assert dialog.folder_edit.text() == str(picked), "a folder picked in the dialog stays"
 

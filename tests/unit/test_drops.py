@@ -236,3 +236,22 @@ def test_a_long_rejected_path_keeps_its_file_name(qtbot: Any, ui: AppUi, tmp_pat
     (line,) = notice.text.splitlines()
     assert "…" in line and len(line) < len(str(readme))
     assert "the-file-you-dropped.txt: only .torrent" in line
+
+
+def test_a_drop_the_journal_cannot_take_is_not_shown_as_added(
+    qtbot: Any, ui: AppUi, world: AppWorld
+) -> None:
+    """The fsync fails on the journal worker: the user is told, and no "Added" shows."""
+    world.paths.journal_file.mkdir()  # a folder where the journal belongs: every write fails
+    ui.set_drop_zone_visible(True)
+    zone = ui.drop_zone
+    assert zone is not None
+    mime = QMimeData()
+    mime.setText(MAGNET)
+    told = notices(ui)
+    drop(qtbot, ui, zone, mime)
+    assert ui.drops.last_outcome.added == 0
+    assert not zone.confirming
+    (notice,) = told
+    assert notice.title == "Links not added" and notice.is_error
+    assert "journal.jsonl" in notice.text  # the OSError, naming the file
