@@ -128,13 +128,14 @@ class IpcServer(QObject):
         handler: Handler,
         parent: QObject | None = None,
         *,
-        idle_timeout_ms: int = DEFAULT_IDLE_TIMEOUT_MS,
+        idle_timeout_ms: int | None = None,
         max_connections: int = MAX_CONNECTIONS,
     ) -> None:
         super().__init__(parent)
         self.server_name = server_name
         self._handler = handler
-        self._idle_timeout_ms = idle_timeout_ms
+        # Read when the server is made (not when the module is): a test may lengthen it.
+        self._idle_timeout_ms = idle_timeout_ms or DEFAULT_IDLE_TIMEOUT_MS
         self._max_connections = max_connections
         self._server = QLocalServer(self)
         self._server.setSocketOptions(QLocalServer.SocketOption.UserAccessOption)

@@ -25,6 +25,7 @@ import pytest
 from aria2_core.ipc_protocol import decode_reply, encode_request
 from aria2_core.journal import LinkJournal
 from desktop import app as app_module
+from desktop import single_instance
 from desktop.app import PrimaryApp
 from desktop.ipc_client import send_request
 from support.app_world import WAIT_MS, AppWorld
@@ -113,6 +114,9 @@ def test_launches_being_answered_come_before_the_ui(
 ) -> None:
     """A burst of launches is answered first: the UI's seconds on a busy machine wait."""
     monkeypatch.setattr(app_module, "UI_FALLBACK_MS", WAIT_MS)
+    # The silent launch below must outlast the engine's launch on a loaded machine;
+    # the 5 s for a client's line would drop it first (and then the UI may come).
+    monkeypatch.setattr(single_instance, "DEFAULT_IDLE_TIMEOUT_MS", WAIT_MS)
     primary = world.primary()
     launched: list[bool] = []
     primary.controller.engine_launched.connect(lambda: launched.append(True))
