@@ -32,6 +32,7 @@ import re
 import select
 import shutil
 import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Iterator
@@ -475,6 +476,8 @@ def tray_server(tray: bool = True) -> Iterator[XServer]:
     """
     import pytest
 
+    if sys.platform == "win32":  # Xvfb, trayer and xdotool are Linux programs
+        pytest.skip("drives an X server's system tray (Xvfb + trayer), a Linux desktop")
     server = XServer()
     try:
         server.start(tray=tray)
