@@ -25,6 +25,7 @@ import errno
 import json
 import logging
 import os
+import re
 import shutil
 import sys
 import threading
@@ -40,6 +41,12 @@ from .errors import LinkError
 from .links import LinkKind, is_remote, parse_link
 
 log = logging.getLogger("aria_tray.journal")
+
+# An append's key is a request id as our clients make them (uuid4 hex), with a
+# batch number; anything else is no key. It names a folder under journal-files/.
+_KEY = re.compile(r"[0-9a-f]{32}(?:-[0-9]{1,5})?")
+FINISHED_KEPT = 1000  # done entries remembered for a request sent again
+_SAME, _OTHER = "same", "other"
 
 
 @dataclass(frozen=True)
@@ -87,30 +94,56 @@ class LinkJournal:
         # every write: the primary (which holds the instance lock) is the only
         # writer, and it asks for them on every drain and every --status.
         self._pending: dict[str, JournalEntry] | None = None
+        # The latest done entries, oldest first, for keyed appends sent again.
+        self._finished: dict[str, JournalEntry] = {}
 
     # -- writing ------------------------------------------------------------
     def append(
-        self, items: list[str], options: Mapping[str, Any] | None = None, source: str = ""
+        self,
+        items: list[str],
+        options: Mapping[str, Any] | None = None,
+        source: str = "",
+        key: str = "",
     ) -> str:
         """Record a batch durably and return its id.
 
         When this returns, the entry is on disk (fsync), so the caller may
         acknowledge the link to whoever sent it.
+
+        ``key`` makes the append idempotent: it is the id of a request its
+        sender may make again (a launch whose ``open`` got no answer retries,
+        or becomes the primary itself with the same links). It becomes the
+        entry's id, and an entry already known by it (pending, or done since
+        the file was last compacted) with the same items and options is the
+        answer: nothing is written twice. A key reused for other links is
+        ignored (a fresh id, both kept): a link is never dropped for it.
         """
         if isinstance(items, str) or not items or not all(isinstance(i, str) for i in items):
             raise ValueError("journal items must be a non-empty list of strings")
-        entry_id = uuid.uuid4().hex
+        wanted = (tuple(items), dict(options or {}))
+        key = key if _KEY.fullmatch(key) else ""
+        if key:
+            with self._lock:
+                known = self._known_as(key, wanted)
+            if known == _SAME:
+                return key
+            if known == _OTHER:
+                key = ""
+        entry_id = key or uuid.uuid4().hex
         files = self._keep_files(entry_id, items)
         entry = JournalEntry(
             id=entry_id,
-            items=tuple(items),
-            options=dict(options or {}),
+            items=wanted[0],
+            options=wanted[1],
             source=source,
             ts=time.time(),
             files=files,
         )
         try:
             with self._lock:
+                if key and self._known_as(key, wanted) == _SAME:  # written meanwhile
+                    self._drop_files(entry_id)
+                    return key
                 self._append_line(_encode_line(_entry_record(entry)))
                 with self._state_lock:  # in file order: appends are serialised by _lock
                     if self._pending is not None:
@@ -119,6 +152,18 @@ class LinkJournal:
             self._drop_files(entry_id)
             raise
         return entry.id
+
+    def _known_as(self, key: str, wanted: tuple[tuple[str, ...], dict[str, Any]]) -> str:
+        """Whether an entry keyed ``key`` holds ``wanted`` (items, options): :data:`_SAME`,
+        :data:`_OTHER` links, or "" (none known); the caller holds ``self._lock``."""
+        known = self._loaded().get(key) or self._finished.get(key)
+        if known is None:
+            return ""
+        if (known.items, known.options) == wanted:
+            log.info("journal: entry %s is here already (a request sent again)", key)
+            return _SAME
+        log.warning("journal: id %s came again with other links; keeping both", key)
+        return _OTHER
 
     def _keep_files(self, entry_id: str, items: list[str]) -> dict[str, str]:
         """Copy each .torrent/.metalink item into the app home, durably.
@@ -168,7 +213,7 @@ class LinkJournal:
             with self._state_lock:
                 if self._pending is not None:
                     for entry_id in entry_ids:
-                        self._pending.pop(entry_id, None)
+                        self._remember_finished(self._pending.pop(entry_id, None))
         for entry_id in entry_ids:
             self._drop_files(entry_id)
 
@@ -224,6 +269,14 @@ class LinkJournal:
                 self._pending = {entry.id: entry for entry in self._read_pending()}
             return self._pending
 
+    def _remember_finished(self, entry: JournalEntry | None) -> None:
+        """Keep a done entry's content a while: a retry of its request must find it."""
+        if entry is None:
+            return
+        self._finished[entry.id] = entry
+        while len(self._finished) > FINISHED_KEPT:
+            del self._finished[next(iter(self._finished))]
+
     def _read_pending(self) -> list[JournalEntry]:
         try:
             data = self.path.read_bytes()
@@ -244,6 +297,8 @@ class LinkJournal:
                 done.add(parsed)
             elif parsed.id not in entries:
                 entries[parsed.id] = parsed
+        for key in done & entries.keys():
+            self._remember_finished(entries[key])
         return [entry for key, entry in entries.items() if key not in done]
 
     def _parse_line(self, raw: bytes, number: int, *, torn: bool) -> JournalEntry | str | None:

@@ -120,9 +120,15 @@ class PrimaryApp(QObject):
 
         return MainWindow(self.controller)
 
-    def start(self, initial_items: list[str]) -> None:
+    def start(self, initial_items: list[str], request_id: str = "") -> None:
+        """Journal the command line's links, open the doorbell, launch aria2c; UI later.
+
+        The links go in under ``request_id``, the id this launch sent them under
+        while it tried to forward them: a primary that journaled them but died
+        before it answered left an entry with that id, and they go in once.
+        """
         if initial_items:
-            self.controller.submit(initial_items, source="command line")
+            self.controller.submit(initial_items, source="command line", key=request_id)
         self.server.listen()
         self.controller.start()
         self.controller.engine_launched.connect(self.build_ui)
@@ -178,7 +184,7 @@ class PrimaryApp(QObject):
         if request.cmd == "open":
             # Even while quitting (a request taken just before the doorbell
             # closed): the journal keeps it and the next start delivers it.
-            return self._open(list(request.args.get("items", [])))
+            return self._open(list(request.args.get("items", [])), request.id)
         if request.cmd == "status":
             return self.controller.status()
         if request.cmd == "quit":
@@ -192,7 +198,7 @@ class PrimaryApp(QObject):
             return {"shown": True}
         raise IpcError(f"unknown command {request.cmd!r}")
 
-    def _open(self, items: list[Any]) -> DeferredReply:
+    def _open(self, items: list[Any], request_id: str = "") -> DeferredReply:
         """Journal an ``open``: plain items as one entry, each link with options as its own.
 
         Options (a version-2 item) hold per-link headers such as the
@@ -204,11 +210,17 @@ class PrimaryApp(QObject):
         """
         plain = [item for item in items if isinstance(item, str)]
         batches: list[tuple[list[str], dict[str, Any], str]] = []
+        # Keyed by the request's id (see LinkJournal.append): the plain links as the
+        # launch itself would journal them if it became the primary, each other one
+        # numbered, so a request sent again after a crash is added once.
+        keys: list[str] = []
         if plain:
             batches.append((plain, {}, "second launch"))
-        for item in items:
+            keys.append(request_id)
+        for number, item in enumerate(items, start=1):
             if isinstance(item, dict):
                 batches.append(([item["uri"]], dict(item["options"]), "browser"))
+                keys.append(f"{request_id}-{number}" if request_id else "")
         reply = DeferredReply()
 
         def written(entries: list[str]) -> None:
@@ -226,7 +238,7 @@ class PrimaryApp(QObject):
                 "or fix that folder, then try again."
             )
 
-        self.controller.submit_later(batches, written, failed)
+        self.controller.submit_later(batches, written, failed, keys=keys)
         return reply
 
     # -- shutdown ---------------------------------------------------------
@@ -343,8 +355,12 @@ def raise_fd_limit() -> None:
     log.debug("open-files limit raised from %d to %d", soft, target)
 
 
-def run_primary(paths: AppPaths, lock: InstanceLock, items: list[str]) -> int:
-    """Run the primary instance until it quits; returns the exit code."""
+def run_primary(paths: AppPaths, lock: InstanceLock, items: list[str], request_id: str = "") -> int:
+    """Run the primary instance until it quits; returns the exit code.
+
+    ``request_id`` is the id this launch sent ``items`` under while it tried to
+    forward them: they are journaled under it (see :meth:`PrimaryApp.start`).
+    """
     setup_logging(paths)
     contain_app()  # Windows: before any child, so aria2c is born in our kill-on-close job
     raise_fd_limit()
@@ -357,7 +373,7 @@ def run_primary(paths: AppPaths, lock: InstanceLock, items: list[str]) -> int:
     install_translators(qapp, language_choice(paths))  # before any widget calls tr()
     primary = PrimaryApp(qapp, paths, lock)
     try:
-        primary.start(items)
+        primary.start(items, request_id)
     except AriaTrayError as exc:
         log.error("start-up failed: %s", exc)
         primary.shutdown_now()

@@ -19,6 +19,7 @@ from typing import Any
 from aria2_core import APP_NAME, __version__
 from aria2_core.errors import AriaTrayError, IpcError, UnsafeFolderError
 from aria2_core.home_check import HomeError, check_home
+from aria2_core.ipc_protocol import new_request_id
 from aria2_core.links import parse_many
 from aria2_core.paths import AppPaths
 
@@ -247,15 +248,23 @@ def main(argv: list[str] | None = None) -> int:
         cmd, payload = ("open", {"items": items, "cwd": cwd}) if items else ("show", {})
         rejected = _all_rejected(items, cwd)
         try_lock, get_lock = _lazy_lock(paths)
+        # One id for every try: if a primary journaled our links and died before it
+        # answered, we journal them under the same id as the next primary: added once.
+        request_id = new_request_id()
         result = forward_or_acquire(
-            paths.server_name, cmd, payload, try_lock, lock_path=paths.lock_file
+            paths.server_name,
+            cmd,
+            payload,
+            try_lock,
+            lock_path=paths.lock_file,
+            request_id=request_id,
         )
         if result is not None:
             # Handed over all the same: the primary says it in a tray notice too.
             return EXIT_ERROR if rejected else EXIT_OK
         from .app import run_primary
 
-        return run_primary(paths, get_lock(), items)
+        return run_primary(paths, get_lock(), items, request_id)
     except AriaTrayError as exc:
         _err(str(exc))
         return EXIT_ERROR

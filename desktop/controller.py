@@ -141,14 +141,19 @@ class Controller(TaskControls, EngineSettingsControl):
 
     # -- links ------------------------------------------------------------
     def submit(
-        self, items: list[str], source: str, options: Mapping[str, str | list[str]] | None = None
+        self,
+        items: list[str],
+        source: str,
+        options: Mapping[str, str | list[str]] | None = None,
+        key: str = "",
     ) -> str:
         """Journal ``items`` durably, then queue them for aria2. Returns the entry id.
 
         Raises ``OSError`` when the journal cannot be written: the caller must
-        then refuse the links rather than pretend they were taken.
+        then refuse the links rather than pretend they were taken. ``key``: see
+        :meth:`LinkJournal.append` (a request that may come again).
         """
-        entry_id = self._journal.append(list(items), options or {}, source)
+        entry_id = self._journal.append(list(items), options or {}, source, key)
         log.info("accepted %d item(s) from %s as %s", len(items), source, entry_id)
         QTimer.singleShot(0, self._drain)
         return entry_id
@@ -158,8 +163,12 @@ class Controller(TaskControls, EngineSettingsControl):
         batches: Sequence[Batch] | Callable[[], Sequence[Batch]],
         on_done: Callable[[list[str]], None],
         on_error: Callable[[BaseException], None],
+        keys: Sequence[str] = (),
     ) -> None:
         """Journal ``batches`` (one entry each, in order) on the journal worker.
+
+        ``keys``, one per batch when given, make the appends idempotent (the
+        doorbell's ``open``: see :meth:`LinkJournal.append`).
 
         ``on_done(entry_ids)`` runs on the GUI thread once every entry is
         durably on disk; ``on_error`` gets the ``OSError`` of a journal that
@@ -173,7 +182,11 @@ class Controller(TaskControls, EngineSettingsControl):
 
         def write() -> list[str]:
             made.extend(batches() if callable(batches) else batches)
-            return [journal.append(list(links), dict(opts), src) for links, opts, src in made]
+            keyed = list(keys) or [""] * len(made)
+            return [
+                journal.append(list(links), dict(opts), src, key)
+                for (links, opts, src), key in zip(made, keyed, strict=True)
+            ]
 
         def written(entry_ids: list[str]) -> None:
             for entry_id, (items, _options, source) in zip(entry_ids, made, strict=True):

@@ -68,16 +68,21 @@ class RequestRejected(IpcError):
 
 
 def send_request(
-    server_name: str, cmd: str, args: dict[str, Any], timeout: float = 5.0
+    server_name: str,
+    cmd: str,
+    args: dict[str, Any],
+    timeout: float = 5.0,
+    request_id: str | None = None,
 ) -> dict[str, Any]:
     """Send one request and return the reply's ``result``.
 
     Raises :class:`PrimaryUnavailable` when nobody answers the name,
     :class:`RequestRejected` with the primary's own message when it refuses,
     and :class:`IpcError` on a timeout or a garbled reply. ``timeout`` bounds
-    the whole exchange, not each step.
+    the whole exchange, not each step. ``request_id`` sends the same request
+    again (the primary journals an ``open`` under it, so it is added once).
     """
-    request_id = new_request_id()
+    request_id = request_id or new_request_id()
     frame = encode_request(cmd, args, request_id=request_id)
     deadline = time.monotonic() + timeout
     exchange = _exchange_qt if sys.platform == "win32" else _exchange_unix
@@ -248,6 +253,7 @@ def forward_or_acquire(
     try_lock: Callable[[], bool],
     deadline: float = 10.0,
     lock_path: str | os.PathLike[str] | None = None,
+    request_id: str | None = None,
 ) -> dict[str, Any] | None:
     """Forward to the primary, or become it; None means "you are the primary now".
 
@@ -265,7 +271,13 @@ def forward_or_acquire(
     moves to at least :data:`PROGRESS_GRACE_S` ahead, never past
     :data:`MAX_WAIT_S`. A frozen or stopped one is reported at ``deadline``. Any other
     failure (a refusal, a garbled reply) is final and raised at once.
+
+    Every round sends the same request (``request_id``, or one made here): a
+    primary killed after it journaled an ``open`` but before it answered has
+    it on disk under that id, and the caller, become the primary, journals its
+    links under the same id, so they are added once.
     """
+    request_id = request_id or new_request_id()
     begin = time.monotonic()
     end = begin + deadline
     rounds = 0
@@ -277,7 +289,7 @@ def forward_or_acquire(
             # A primary that accepted the connection is up: give it its full
             # reply time even when the waiting budget is nearly spent.
             budget = max(REPLY_TIMEOUT_S, end - time.monotonic())
-            return send_request(server_name, cmd, args, timeout=budget)
+            return send_request(server_name, cmd, args, timeout=budget, request_id=request_id)
         except PrimaryUnavailable as exc:
             log.debug("round %d: %s", rounds, exc)
         if try_lock():

@@ -204,3 +204,48 @@ def test_many_entries_are_marked_done_in_one_write(journal: LinkJournal) -> None
     ids = [journal.append([f"https://a.example/{n}"]) for n in range(3)]
     journal.mark_done(*ids[:2])
     assert [e.id for e in LinkJournal(journal.path).pending()] == ids[2:]
+
+
+# -- keyed appends: a request sent again is journaled once -----------------
+KEY = "0123456789abcdef0123456789abcdef"
+
+
+def test_a_keyed_batch_sent_again_is_written_once(tmp_path: Path) -> None:
+    path = tmp_path / "journal.jsonl"
+    first = LinkJournal(path).append(["https://a.example/1"], {}, "second launch", KEY)
+    # the next primary (a fresh reader of the file) gets the same request again
+    again = LinkJournal(path).append(["https://a.example/1"], {}, "command line", KEY)
+    assert first == again == KEY
+    assert [e.id for e in LinkJournal(path).pending()] == [KEY]
+    assert len(path.read_bytes().splitlines()) == 1
+
+
+def test_a_keyed_batch_already_done_is_not_added_again(journal: LinkJournal) -> None:
+    journal.append(["https://a.example/1"], {}, "second launch", KEY)
+    journal.mark_done(KEY)
+    assert journal.append(["https://a.example/1"], {}, "command line", KEY) == KEY
+    assert journal.pending() == []
+    fresh = LinkJournal(journal.path)  # done, but not compacted yet: still known
+    assert fresh.append(["https://a.example/1"], {}, "command line", KEY) == KEY
+    assert fresh.pending() == []
+
+
+def test_a_key_reused_for_other_links_keeps_both(
+    journal: LinkJournal, caplog: pytest.LogCaptureFixture
+) -> None:
+    journal.append(["https://a.example/1"], {}, "x", KEY)
+    other = journal.append(["https://a.example/2"], {}, "x", KEY)
+    assert other != KEY
+    assert [e.items for e in journal.pending()] == [
+        ("https://a.example/1",),
+        ("https://a.example/2",),
+    ]
+    assert any("came again with other links" in m for m in warnings_of(caplog))
+
+
+@pytest.mark.parametrize("key", ["../../escape", "A" * 32, "", KEY + "-x", "abc"])
+def test_a_key_that_is_not_one_of_our_request_ids_is_no_key(journal: LinkJournal, key: str) -> None:
+    entry_id = journal.append(["https://a.example/1"], {}, "x", key)
+    assert entry_id != key and len(entry_id) == 32
+    assert journal.append(["https://a.example/1"], {}, "x", key) != entry_id  # not idempotent
+    assert not (journal.path.parent / "escape").exists()
