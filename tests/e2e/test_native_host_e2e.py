@@ -10,6 +10,7 @@ the download is complete; the host starts Aria Tray when it is not running.
 from __future__ import annotations
 
 import struct
+from pathlib import Path
 
 import pytest
 from e2e_support import counts, start_primary
@@ -99,17 +100,23 @@ def test_cookies_reach_the_server_and_are_kept_nowhere(
 def _assert_secret_nowhere(home: AppHome, secret: str) -> None:
     """Once aria2 finished, no file in the app home (log included) holds the cookie value."""
 
-    def clean() -> list[str]:
+    def content(path: Path) -> bytes:
+        try:
+            return path.read_bytes()
+        except FileNotFoundError:  # an atomic write's temporary file, renamed meanwhile
+            return b""
+
+    def holding_it() -> list[str]:
         return [
             str(p)
             for p in home.home.rglob("*")
-            if p.is_file() and not p.is_socket() and secret.encode() in p.read_bytes()
+            if p.is_file() and not p.is_socket() and secret.encode() in content(p)
         ]
 
     try:
-        wait_until(lambda: not clean(), 15)  # the session is re-saved after completion
+        wait_until(lambda: not holding_it(), 15)  # the session is re-saved after completion
     except TimeoutError:
-        raise AssertionError(f"the cookie value is still in {clean()}") from None
+        raise AssertionError(f"the cookie value is still in {holding_it()}") from None
     assert secret not in home.log_text()
 
 
