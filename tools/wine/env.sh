@@ -81,6 +81,10 @@ wine_down() {
 
 # A Windows python.exe can't write stdout/stderr to a regular Linux file under Wine 8
 # ("init_sys_streams: can't initialize sys standard streams [WinError 6]"): always pipes.
-wrun() { (cd "$WINE_PROJECT" && _wenv wine "$@" 2> >(cat >&2) | cat; exit "${PIPESTATUS[0]}"); }
+# Their readers are process substitutions, which bash does not wait for: a Windows
+# process left running with our output (a test's leftover; Wine's conhost.exe after a
+# killed cmd.exe) must not keep this waiting once the program itself has exited. Such
+# leftovers end with wine_down, and the readers with them.
+wrun() { (cd "$WINE_PROJECT" && _wenv wine "$@" > >(cat) 2> >(cat >&2)); }
 wpy() { wrun "$WPY" "$@"; }
 wpyw() { wrun "$WPYW" "$@"; }

@@ -21,8 +21,13 @@ wine_up
 [ $# -gt 0 ] || set -- tests/unit tests/integration tests/e2e
 T0=$(date +%s)
 set +e
-wpy -m pytest -p no:cacheprovider -rfEs "$@" 2>&1 | tee "$WINE_STATE/logs/pytest-windows.log"
-rc=${PIPESTATUS[0]}
+# Not `| tee`: a pipeline waits for its reader, and the reader for every writer, so a
+# Windows process a test left behind holding the output would hang the run (see wrun).
+wpy -m pytest -p no:cacheprovider -rfEs "$@" > >(tee "$WINE_STATE/logs/pytest-windows.log") 2>&1
+rc=$?
+tee_pid=$!
 set -e
+wine_down # ends such leftovers: the output's readers see its end and finish
+wait "$tee_pid" 2>/dev/null || true
 echo "test-windows: pytest exited $rc after $(($(date +%s) - T0)) s (log: $WINE_STATE/logs/pytest-windows.log)"
 exit "$rc"
