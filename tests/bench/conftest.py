@@ -12,6 +12,7 @@ to the offscreen platform and say so, unless ``ARIA_TRAY_REQUIRE_TRAY=1``.
 from __future__ import annotations
 
 import os
+import socket
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -98,3 +99,12 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
         by_title.setdefault(title, []).append(figure)
     for title, figures in by_title.items():
         terminalreporter.write_line(render_table(figures, title))
+
+
+@pytest.fixture
+def silent_port() -> Iterator[int]:
+    """A loopback port that takes connections into its backlog and never answers."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        sock.listen(4096)
+        yield sock.getsockname()[1]

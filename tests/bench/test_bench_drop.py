@@ -33,12 +33,9 @@ rounds measure intake, not transfers, and nothing leaves the machine.
 from __future__ import annotations
 
 import gc
-import socket
 import sys
 import threading
 import time
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -81,26 +78,6 @@ class CountProbe(threading.Thread):
                 self.reached_at = time.perf_counter()
                 return
             time.sleep(0.002)
-
-
-@pytest.fixture
-def silent_port() -> Iterator[int]:
-    """A loopback port that takes connections into its backlog and never answers."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        sock.listen(4096)
-        yield sock.getsockname()[1]
-
-
-@pytest.fixture
-def world(qtbot: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[AppWorld]:
-    for name in ("ARIA_TRAY_DOWNLOAD_DIR", "ARIA_TRAY_ARIA2C", "ARIA_TRAY_RPC_PORT"):
-        monkeypatch.delenv(name, raising=False)
-    w = AppWorld(qtbot, tmp_path / "dl")
-    try:
-        yield w
-    finally:
-        w.close()
 
 
 def test_bench_drop_1000_links(qtbot: Any, world: AppWorld, silent_port: int) -> None:

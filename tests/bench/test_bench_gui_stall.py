@@ -34,7 +34,6 @@ from __future__ import annotations
 
 import os
 import re
-import socket
 import subprocess
 import sys
 import threading
@@ -136,15 +135,6 @@ def primary(world: AppWorld, qtbot: Any) -> Iterator[PrimaryApp]:
     qtbot.waitUntil(lambda: app.ui is not None, timeout=WAIT_MS)
     qtbot.waitUntil(lambda: app.controller.engine.client is not None, timeout=WAIT_MS)
     yield app
-
-
-@pytest.fixture
-def silent_port() -> Iterator[int]:
-    """A loopback port that takes connections into its backlog and never answers."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        sock.listen(4096)
-        yield sock.getsockname()[1]
 
 
 @pytest.fixture

@@ -15,8 +15,7 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -24,7 +23,7 @@ import pytest
 from aria2_core.journal import LinkJournal
 from desktop.app import PrimaryApp
 from desktop.ipc_client import send_request
-from support.app_world import WAIT_MS, AppWorld
+from support.app_world import WAIT_MS, AppWorld, in_thread
 
 
 @pytest.fixture
@@ -40,13 +39,6 @@ def hold(runner: Any) -> threading.Event:
     release = threading.Event()
     runner.run(lambda: release.wait(60))
     return release
-
-
-def in_thread(fn: Callable[[], Any]) -> Future[Any]:
-    pool = ThreadPoolExecutor(max_workers=1)
-    future = pool.submit(fn)
-    pool.shutdown(wait=False)
-    return future
 
 
 def test_open_is_acked_only_after_the_journal_worker_wrote_it(

@@ -14,8 +14,6 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -28,7 +26,7 @@ from desktop import app as app_module
 from desktop import single_instance
 from desktop.app import PrimaryApp
 from desktop.ipc_client import send_request
-from support.app_world import WAIT_MS, AppWorld
+from support.app_world import WAIT_MS, AppWorld, in_thread
 from support.raw_ipc import RawClient
 
 
@@ -37,13 +35,6 @@ def hold_worker(primary: PrimaryApp) -> threading.Event:
     release = threading.Event()
     primary.controller.tasks.run(lambda: release.wait(60))
     return release
-
-
-def in_thread(fn: Callable[[], Any]) -> Future[Any]:
-    pool = ThreadPoolExecutor(max_workers=1)
-    future = pool.submit(fn)
-    pool.shutdown(wait=False)
-    return future
 
 
 def test_aria2c_is_launched_before_any_ui_is_built(world: AppWorld, qtbot: Any) -> None:

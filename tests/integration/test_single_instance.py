@@ -11,119 +11,25 @@ from __future__ import annotations
 import json
 import logging
 import os
-import shutil
 import stat
 import subprocess
-import sys
-import tempfile
-import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import pytest
-from PySide6.QtCore import QLockFile, QSysInfo, QTimer
+from PySide6.QtCore import QTimer
 
 from aria2_core.errors import IpcError
-from aria2_core.ipc_protocol import Request
-from desktop.instance_lock import InstanceLock
 from desktop.ipc_client import PrimaryUnavailable, RequestRejected, forward_or_acquire, send_request
 from desktop.single_instance import IpcServer
+from support.ipc_world import WAIT_MS, WINDOWS, World
 from support.programs import kill_hard
 from support.raw_ipc import RawClient, raw_exchange
 from support.wine import wine_limit
-
-WINDOWS = sys.platform == "win32"
-T = TypeVar("T")
-WAIT_MS = 30_000
-
-
-class Recorder:
-    """A handler that records requests and answers like a small primary."""
-
-    def __init__(self) -> None:
-        self.calls: list[Request] = []
-
-    def __call__(self, request: Request) -> dict[str, Any]:
-        self.calls.append(request)
-        if request.cmd == "open":
-            return {"accepted": len(request.args["items"])}
-        if request.cmd == "quit":
-            raise RuntimeError("refusing to quit during a test")
-        return {"pid": os.getpid(), "cmd": request.cmd}
-
-
-class World:
-    """One test's private app home: a short socket path, servers, locks, processes.
-
-    Teardown closes every server, releases every lock and kills every
-    subprocess by PID, whatever the test did.
-    """
-
-    def __init__(self, qtbot: Any) -> None:
-        self.qtbot = qtbot
-        self.dir = Path(tempfile.mkdtemp(prefix="at-"))  # AF_UNIX paths: ~100 bytes max
-        # The server name: a socket path on POSIX, a pipe name (\\.\pipe\...) on Windows.
-        self.sock = f"aria-tray-test-{self.dir.name}" if WINDOWS else str(self.dir / "ipc.sock")
-        self.lock_path = self.dir / "instance.lock"
-        self.recorder = Recorder()
-        self.servers: list[IpcServer] = []
-        self.locks: list[InstanceLock] = []
-        self.procs: list[subprocess.Popen] = []
-
-    def server(self, *, listen: bool = True, idle_timeout_ms: int = 5000) -> IpcServer:
-        self.servers.append(IpcServer(self.sock, self.recorder, idle_timeout_ms=idle_timeout_ms))
-        if listen:
-            self.servers[-1].listen()
-        return self.servers[-1]
-
-    def lock(self) -> InstanceLock:
-        self.locks.append(InstanceLock(self.lock_path))
-        return self.locks[-1]
-
-    def spawn(self, code: str, *args: str, **kwargs: Any) -> subprocess.Popen:
-        self.procs.append(subprocess.Popen([sys.executable, "-c", code, *args], **kwargs))
-        return self.procs[-1]
-
-    def run(self, fn: Callable[[], T], timeout_ms: int = WAIT_MS) -> T:
-        """Run a blocking client in a thread while the Qt loop serves it."""
-        box: dict[str, Any] = {}
-
-        def target() -> None:
-            try:
-                box["result"] = fn()
-            except BaseException as exc:
-                box["error"] = exc
-
-        thread = threading.Thread(target=target, daemon=True)
-        thread.start()
-        self.qtbot.waitUntil(lambda: not thread.is_alive(), timeout=timeout_ms)
-        thread.join()
-        if "error" in box:
-            raise box["error"]
-        return box["result"]
-
-    def send(self, cmd: str, args: dict[str, Any] | None = None) -> dict[str, Any]:
-        return self.run(lambda: send_request(self.sock, cmd, args or {}))
-
-    def idle(self, server: IpcServer) -> None:
-        self.qtbot.waitUntil(lambda: server.active_connections == 0, timeout=WAIT_MS)
-
-    def close(self) -> None:
-        for server in self.servers:
-            server.close()
-            server.deleteLater()
-        for lock in self.locks:
-            lock.release()
-        for proc in self.procs:
-            if proc.poll() is None:
-                proc.kill()
-            proc.communicate(timeout=30)
-        shutil.rmtree(self.dir, ignore_errors=True)
 
 
 @pytest.fixture
@@ -291,97 +197,6 @@ def test_stale_socket_file_does_not_stop_listen(w: World) -> None:
 def test_client_refuses_oversized_requests_before_connecting(w: World) -> None:
     with pytest.raises(IpcError, match="more than the limit"):
         send_request(w.sock, "open", {"items": ["a"] * 10_001, "cwd": ""})
-
-
-# -- the instance lock ----------------------------------------------------
-
-
-def test_two_lock_objects_in_one_process_exclude_each_other(w: World) -> None:
-    first, second = w.lock(), w.lock()
-    assert first.try_acquire() and first.is_held
-    assert first.try_acquire()  # already ours
-    assert not second.try_acquire() and not second.is_held
-    assert second.holder_pid() == os.getpid()
-    raw = QLockFile(str(w.lock_path))
-    assert not raw.tryLock(0)
-    assert not raw.removeStaleLockFile()  # the flock is per object: it refuses
-    first.release()
-    first.release()  # idempotent
-    assert second.try_acquire()
-
-
-def test_lock_held_by_a_live_process_then_killed(w: World) -> None:
-    code = (
-        "import sys\n"
-        "from PySide6.QtCore import QLockFile\n"
-        "lock = QLockFile(sys.argv[1]); lock.setStaleLockTime(0)\n"
-        "print('locked' if lock.tryLock(0) else 'failed', flush=True)\n"
-        "sys.stdin.read()\n"
-    )
-    opts: dict[str, Any] = {"stdin": subprocess.PIPE, "stdout": subprocess.PIPE, "text": True}
-    holder = w.spawn(code, str(w.lock_path), **opts)
-    assert holder.stdout.readline().strip() == "locked"
-    ours = w.lock()
-    assert not ours.try_acquire()
-    assert ours.holder_pid() == holder.pid
-    assert not QLockFile(str(w.lock_path)).removeStaleLockFile()
-    kill_hard(holder.pid)  # no chance to unlock
-    holder.wait(timeout=30)
-    assert ours.try_acquire()
-    assert ours.holder_pid() == os.getpid()
-
-
-def qt_lock_text(pid: int) -> bytes:
-    """A lock file in Qt 6's own format naming ``pid`` as a Python process."""
-    # The name Qt finds for a pid: the executable's base name (without .exe on Windows).
-    app = (
-        Path(sys.executable).stem
-        if WINDOWS
-        else f"python{sys.version_info[0]}.{sys.version_info[1]}"
-    )
-    host = QSysInfo.machineHostName()
-    machine = bytes(QSysInfo.machineUniqueId().data()).decode()
-    boot = bytes(QSysInfo.bootUniqueId().data()).decode()
-    return f"{pid}\n{app}\n{host}\n{machine}\n{boot}\n".encode()
-
-
-@pytest.mark.parametrize("kind", ["empty", "garbage", "foreign-live-pid"])
-def test_broken_lock_files_are_recovered(
-    w: World, kind: str, caplog: pytest.LogCaptureFixture
-) -> None:
-    caplog.set_level(logging.INFO, logger="aria_tray.ipc")
-    if kind == "empty":
-        w.lock_path.write_bytes(b"")
-    elif kind == "garbage":
-        w.lock_path.write_bytes(b"\x00\xffnot a lock file\n\n\n")
-    else:  # a dead primary's PID, reused by an unrelated live Python process
-        w.lock_path.write_bytes(qt_lock_text(w.spawn("import time; time.sleep(120)").pid))
-    aged = time.time() - 10  # left behind by a crash, not being written right now
-    os.utime(w.lock_path, (aged, aged))
-    raw = QLockFile(str(w.lock_path))
-    raw.setStaleLockTime(0)
-    assert not raw.tryLock(0)  # Qt alone would wait on this file forever
-    lock = w.lock()
-    assert lock.try_acquire()
-    assert lock.holder_pid() == os.getpid()
-    infos = [r.getMessage() for r in caplog.records if r.levelno == logging.INFO]
-    assert any("recovered a stale" in m for m in infos)
-
-
-def test_fresh_unreadable_lock_file_is_left_alone_until_it_ages(w: World) -> None:
-    """An empty, brand-new lock file may be a winner between create and lock."""
-    w.lock_path.write_bytes(b"")
-    lock = w.lock()
-    assert not lock.try_acquire()
-    assert w.lock_path.exists()
-    aged = time.time() - 10
-    os.utime(w.lock_path, (aged, aged))
-    assert lock.try_acquire()
-
-
-def test_lock_in_missing_folder_is_a_clear_error(w: World) -> None:
-    with pytest.raises(IpcError, match="exists and is writable"):
-        InstanceLock(w.dir / "missing" / "instance.lock").try_acquire()
 
 
 # -- the second-launch algorithm ------------------------------------------

@@ -18,6 +18,7 @@ import os
 import shutil
 import tempfile
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +34,14 @@ HERMETIC_OPTIONS = {
     "file-allocation": "none",
 }
 WAIT_MS = 30_000
+
+
+def in_thread(fn: Callable[[], Any]) -> Future[Any]:
+    """Run a blocking client in a thread of its own while the test drives the Qt loop."""
+    pool = ThreadPoolExecutor(max_workers=1)
+    future = pool.submit(fn)
+    pool.shutdown(wait=False)
+    return future
 
 
 def conf_value(conf_file: Path, key: str) -> str:

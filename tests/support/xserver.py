@@ -25,8 +25,6 @@ fails when ``ARIA_TRAY_REQUIRE_TRAY=1`` (CI) says they must be there.
 
 from __future__ import annotations
 
-import ctypes
-import ctypes.util
 import os
 import re
 import select
@@ -39,6 +37,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+
+from .xlib import Xlib, XServerUnavailable
 
 REQUIRE_ENV = "ARIA_TRAY_REQUIRE_TRAY"
 TRAY_SELECTION = "_NET_SYSTEM_TRAY_S0"
@@ -55,91 +55,9 @@ TOOLS = {
 }
 
 
-class XServerUnavailable(RuntimeError):
-    """The X server or tray cannot run here (a tool is missing, or it failed)."""
-
-
 def missing_tools() -> list[str]:
     """Tools from :data:`TOOLS` that are not on PATH, as ``name (package)``."""
     return [f"{tool} ({pkg})" for tool, pkg in TOOLS.items() if shutil.which(tool) is None]
-
-
-class _ClientMessage(ctypes.Structure):
-    """Xlib's ``XClientMessageEvent`` (format 32)."""
-
-    _fields_ = [
-        ("type", ctypes.c_int),
-        ("serial", ctypes.c_ulong),
-        ("send_event", ctypes.c_int),
-        ("display", ctypes.c_void_p),
-        ("window", ctypes.c_ulong),
-        ("message_type", ctypes.c_ulong),
-        ("format", ctypes.c_int),
-        ("data", ctypes.c_long * 5),
-    ]
-
-
-class _XEvent(ctypes.Union):
-    _fields_ = [("xclient", _ClientMessage), ("pad", ctypes.c_long * 24)]
-
-
-CLIENT_MESSAGE = 33
-
-
-class _Xlib:
-    """Just enough libX11, through ctypes: who owns a selection; ask a window to close."""
-
-    def __init__(self) -> None:
-        name = ctypes.util.find_library("X11")
-        if name is None:
-            raise XServerUnavailable("libX11 not found (apt-get install libx11-6)")
-        lib = ctypes.CDLL(name)
-        lib.XOpenDisplay.restype = ctypes.c_void_p
-        lib.XOpenDisplay.argtypes = [ctypes.c_char_p]
-        lib.XInternAtom.restype = ctypes.c_ulong
-        lib.XInternAtom.argtypes = [ctypes.c_void_p, ctypes.c_char_p, ctypes.c_int]
-        lib.XGetSelectionOwner.restype = ctypes.c_ulong
-        lib.XGetSelectionOwner.argtypes = [ctypes.c_void_p, ctypes.c_ulong]
-        lib.XCloseDisplay.argtypes = [ctypes.c_void_p]
-        lib.XSendEvent.argtypes = [
-            ctypes.c_void_p,
-            ctypes.c_ulong,
-            ctypes.c_int,
-            ctypes.c_long,
-            ctypes.POINTER(_XEvent),
-        ]
-        lib.XFlush.argtypes = [ctypes.c_void_p]
-        self._lib = lib
-
-    def selection_owner(self, display: str, selection: str) -> int:
-        """The window owning ``selection`` on ``display``; 0 when nobody does."""
-        dpy = self._lib.XOpenDisplay(display.encode())
-        if not dpy:
-            return 0
-        try:
-            atom = self._lib.XInternAtom(dpy, selection.encode(), 1)  # only_if_exists
-            return int(self._lib.XGetSelectionOwner(dpy, atom)) if atom else 0
-        finally:
-            self._lib.XCloseDisplay(dpy)
-
-    def close_window(self, display: str, window: int) -> None:
-        """Send ``WM_DELETE_WINDOW``: what a window manager's close button does."""
-        dpy = self._lib.XOpenDisplay(display.encode())
-        if not dpy:
-            raise XServerUnavailable(f"cannot open display {display}")
-        try:
-            event = _XEvent()
-            message = event.xclient
-            message.type = CLIENT_MESSAGE
-            message.window = window
-            message.message_type = self._lib.XInternAtom(dpy, b"WM_PROTOCOLS", 0)
-            message.format = 32
-            message.data[0] = self._lib.XInternAtom(dpy, b"WM_DELETE_WINDOW", 0)
-            message.data[1] = 0  # CurrentTime
-            self._lib.XSendEvent(dpy, window, 0, 0, ctypes.byref(event))
-            self._lib.XFlush(dpy)
-        finally:
-            self._lib.XCloseDisplay(dpy)
 
 
 @dataclass(frozen=True)
@@ -168,7 +86,7 @@ class XServer:
         self._xvfb: subprocess.Popen[bytes] | None = None
         self._trayer: subprocess.Popen[bytes] | None = None
         self._dir: Path | None = None
-        self._xlib: _Xlib | None = None
+        self._xlib: Xlib | None = None
 
     # -- life -------------------------------------------------------------
     def start(self, timeout: float = START_TIMEOUT_S, tray: bool = True) -> XServer:
@@ -184,7 +102,7 @@ class XServer:
             raise XServerUnavailable(
                 "missing X tools: " + ", ".join(missing) + "; apt-get install them"
             )
-        self._xlib = _Xlib()
+        self._xlib = Xlib()
         self._dir = Path(tempfile.mkdtemp(prefix="aria-tray-x-"))
         try:
             self._start_xvfb(timeout)
