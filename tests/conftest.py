@@ -36,6 +36,7 @@ from support.http_server import (
     PayloadFactory,
     make_payload,
 )
+from support.platforms import leave_out_missing_features, report_left_out
 
 
 @pytest.fixture
@@ -125,3 +126,13 @@ def world(qtbot: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterat
         yield w
     finally:
         w.close()
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    leave_out_missing_features(config, items)
+
+
+def pytest_terminal_summary(
+    terminalreporter: pytest.TerminalReporter, config: pytest.Config
+) -> None:
+    report_left_out(terminalreporter, config)

@@ -8,7 +8,6 @@ import base64
 import hashlib
 import json
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -17,10 +16,11 @@ from test_register import XdgHome, register
 from desktop.browser_hosts import CHROMIUM_EXTENSION_ID, FIREFOX_EXTENSION_ID, HOST_NAME
 from support.app_process import REPO, AppHome
 from support.native_messaging import EXTENSION_ORIGIN, frame, unframe_all
+from support.platforms import only_on
 
 pytestmark = [
     pytest.mark.e2e,
-    pytest.mark.skipif(not sys.platform.startswith("linux"), reason="Linux browser folders"),
+    only_on("linux", "the Linux browsers' native-messaging folders"),
 ]
 
 

@@ -14,7 +14,6 @@ import json
 import os
 import socket
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -23,14 +22,14 @@ from e2e_support import counts, reached_aria2, start_primary
 from aria2_core.paths import AppPaths
 from support.app_process import AppHome, short_home, wait_until
 from support.http_server import PayloadFactory
+from support.platforms import only_on
 from support.raw_ipc import raw_exchange
 
 pytestmark = pytest.mark.e2e
 # The fd limit, the AF_UNIX backlog and $XDG_RUNTIME_DIR are POSIX's; a Windows pipe has
 # none of them (its connection cap is tested in tests/integration/test_single_instance.py).
-posix_only = pytest.mark.skipif(
-    sys.platform == "win32", reason="POSIX: RLIMIT_NOFILE, AF_UNIX and $XDG_RUNTIME_DIR"
-)
+fd_limit = only_on("posix", "the open-files limit (RLIMIT_NOFILE) the doorbell lives within")
+runtime_dir = only_on("linux", "$XDG_RUNTIME_DIR, where a deep home's socket goes")
 
 
 def _low_fd_limit() -> None:
@@ -41,7 +40,7 @@ def _low_fd_limit() -> None:
     resource.setrlimit(resource.RLIMIT_NOFILE, (1024, hard))
 
 
-@posix_only
+@fd_limit
 def test_a_flood_of_connections_does_not_kill_the_doorbell(
     app_home: AppHome, payload_factory: PayloadFactory
 ) -> None:
@@ -89,7 +88,7 @@ def _long_home(base: Path) -> Path:
     return home
 
 
-@posix_only
+@runtime_dir
 def test_a_runtime_socket_folder_of_another_user_is_refused(tmp_path: Path) -> None:
     if os.geteuid() != 0:
         pytest.skip("making a folder owned by another user needs root")
@@ -115,7 +114,7 @@ def test_a_runtime_socket_folder_of_another_user_is_refused(tmp_path: Path) -> N
         subprocess.run(["rm", "-rf", str(runtime)], check=False)
 
 
-@posix_only
+@runtime_dir
 def test_a_runtime_socket_folder_of_ours_is_made_private(tmp_path: Path) -> None:
     runtime = short_home("at-run-")
     try:

@@ -36,7 +36,6 @@ from support.xserver import XServer, tray_server
 pytestmark = [
     pytest.mark.e2e,
     pytest.mark.tray,
-    pytest.mark.skipif(sys.platform == "win32", reason="XDND under Xvfb, POSIX signals"),
 ]
 
 LINKS = 300

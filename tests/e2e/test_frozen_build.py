@@ -31,6 +31,7 @@ import pytest
 from e2e_support import counts, start_primary
 
 from support.app_process import AppHome, is_frozen_target, launch_command, wait_until
+from support.platforms import only_on
 from support.xserver import XServer, tray_server
 
 pytestmark = pytest.mark.e2e
@@ -38,7 +39,7 @@ pytestmark = pytest.mark.e2e
 frozen_only = pytest.mark.skipif(
     not is_frozen_target(), reason="needs the frozen build (make test-dist sets ARIA_TRAY_LAUNCH)"
 )
-linux_only = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="Linux bundle")
+linux_only = only_on("linux", "the Linux bundle (AppImage-style folder, .desktop)")
 
 EXE_NAME = "AriaTray.exe" if sys.platform == "win32" else "AriaTray"
 ARIA2C_NAME = "aria2c.exe" if sys.platform == "win32" else "aria2c"
@@ -103,7 +104,7 @@ def test_the_bundle_holds_what_the_app_needs_and_not_what_it_excludes() -> None:
 
 @frozen_only
 @pytest.mark.windows
-@pytest.mark.skipif(sys.platform != "win32", reason="the MSVC runtime DLLs are Windows files")
+@only_on("win32", "the MSVC runtime DLLs")
 def test_each_wheel_keeps_its_own_msvc_runtime() -> None:
     """PySide6 and shiboken6 each ship MSVCP140.dll; build.spec once kept only shiboken6's."""
     internal = internal_dir()

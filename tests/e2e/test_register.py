@@ -20,7 +20,6 @@ import hashlib
 import os
 import shutil
 import subprocess
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,6 +29,7 @@ from e2e_support import counts, start_primary
 from desktop import xdg_files
 from desktop.resources import icon_path
 from support.app_process import AppHome, launch_command, wait_until
+from support.platforms import only_on
 
 pytestmark = pytest.mark.e2e
 
@@ -44,7 +44,7 @@ INFO_HASH = "c9e15763f722f23e98a29decdfae341b98d53056"
 MAGNET = f"magnet:?xt=urn:btih:{INFO_HASH}&dn=aria-tray-register-test"
 REQUIRE_ENV = "ARIA_TRAY_REQUIRE_TRAY"
 
-linux_only = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="XDG desktops")
+linux_only = only_on("linux", "XDG desktop files and MIME handlers")
 
 
 def need_tool(name: str) -> str:
@@ -230,7 +230,7 @@ def test_xdg_open_hands_a_magnet_link_to_the_running_instance(
 
 
 @pytest.mark.windows
-@pytest.mark.skipif(sys.platform != "win32", reason="HKCU\\Software\\Classes is Windows'")
+@only_on("win32", "HKCU\\Software\\Classes")
 def test_windows_register_and_unregister_through_the_command_line(app_home: AppHome) -> None:
     import winreg
 

@@ -26,7 +26,9 @@ from support.programs import freeze, kill_hard, thaw
 
 pytestmark = pytest.mark.e2e
 posix_signals = pytest.mark.skipif(
-    os.name != "posix", reason="POSIX signals: SIGTERM/SIGINT sent to the app"
+    os.name != "posix",
+    reason="Wine limit: GenerateConsoleCtrlEvent delivers no CTRL_C/CTRL_BREAK "
+    "(Windows' SIGINT/SIGBREAK) to another process",
 )
 
 

@@ -29,11 +29,12 @@ from e2e_support import start_primary
 
 from support.app_process import AppHome, is_frozen_target, wait_until
 from support.http_server import FileServer
+from support.platforms import only_on
 
 pytestmark = [
     pytest.mark.e2e,
     pytest.mark.windows,
-    pytest.mark.skipif(sys.platform != "win32", reason="tasklist/taskkill and aria2c.exe"),
+    only_on("win32", "tasklist/taskkill and aria2c.exe"),
     pytest.mark.skipif(
         not is_frozen_target(),
         reason="the seed's acceptance is on the frozen AriaTray.exe (make test-dist-windows)",

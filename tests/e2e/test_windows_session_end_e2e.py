@@ -17,7 +17,6 @@ console control events (aria2c has no console window). The GitHub
 from __future__ import annotations
 
 import ctypes
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -27,11 +26,12 @@ from e2e_support import start_primary
 
 from support.app_process import AppHome, wait_until
 from support.http_server import FileServer
+from support.platforms import only_on
 
 pytestmark = [
     pytest.mark.e2e,
     pytest.mark.windows,
-    pytest.mark.skipif(sys.platform != "win32", reason="WM_QUERYENDSESSION/WM_ENDSESSION"),
+    only_on("win32", "WM_QUERYENDSESSION/WM_ENDSESSION"),
 ]
 
 WM_QUERYENDSESSION = 0x0011

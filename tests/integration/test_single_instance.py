@@ -27,6 +27,7 @@ from aria2_core.errors import IpcError
 from desktop.ipc_client import PrimaryUnavailable, RequestRejected, forward_or_acquire, send_request
 from desktop.single_instance import IpcServer
 from support.ipc_world import WAIT_MS, WINDOWS, World
+from support.platforms import only_on
 from support.programs import kill_hard
 from support.raw_ipc import RawClient, raw_exchange
 from support.wine import wine_limit
@@ -284,7 +285,7 @@ def test_connections_over_the_cap_are_closed_and_their_clients_retry(w: World) -
     w.idle(server)
 
 
-@pytest.mark.skipif(WINDOWS, reason="a named pipe has no socket file anyone could remove")
+@only_on("posix", "the doorbell's socket file (a named pipe has none)")
 def test_server_listens_again_when_its_socket_is_removed(w: World) -> None:
     """issue 8, item 6: QLocalServer closes itself on EMFILE and says nothing."""
     server = w.server()

@@ -26,10 +26,11 @@ import pytest
 from aria2_core.errors import IpcError
 from aria2_core.ipc_protocol import Request
 from aria2_core.paths import AppPaths
+from support.platforms import only_on
 
 pytestmark = [
     pytest.mark.windows,
-    pytest.mark.skipif(sys.platform != "win32", reason="named pipes and Job Objects: Windows"),
+    only_on("win32", "named pipes and Job Objects"),
 ]
 
 SID_RE = re.compile(r"S-1-5-(?:\d+-)*\d+")

@@ -26,13 +26,6 @@ def _under_wine() -> bool:
 
 UNDER_WINE = _under_wine()
 
-#: Why a POSIX mode check (0600 files, 0700 folders) does not run on Windows.
-PRIVATE_BY_ACL = (
-    "Windows has no POSIX modes: files are private by the profile folder's ACL, "
-    "and Wine has no file ACLs to test"
-)
-
-
 #: How much longer a start-up may take: under Wine each Windows process starts in 0.5-2 s
 #: and the app's first start (Qt, aria2c.exe) in several, more on a loaded 2-core host.
 WINE_SLOWDOWN = 3.0 if UNDER_WINE else 1.0

@@ -6,7 +6,6 @@ is not started (a folder change waits for it, as it would while starting).
 
 from __future__ import annotations
 
-import sys
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -16,9 +15,10 @@ import pytest
 from desktop.add_dialog import AddDialog
 from desktop.settings import AppSettings
 from support.app_world import AppWorld
+from support.platforms import only_on
 
 
-@pytest.mark.skipif(sys.platform == "win32", reason="XDG user dirs")
+@only_on("linux", "XDG user dirs")
 def test_default_folder_follows_xdg_user_dirs(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

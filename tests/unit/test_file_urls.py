@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import ntpath
 import os
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -20,6 +19,7 @@ import pytest
 from aria2_core import links
 from aria2_core.drop_payload import items_from_payload
 from aria2_core.links import Link, LinkKind, file_url_to_path, parse_link, parse_many
+from support.platforms import only_on
 
 WINDOWS_CASES = [
     ("file:///C:/Users/me/a.torrent", r"C:\Users\me\a.torrent"),
@@ -72,7 +72,7 @@ def test_a_windows_unc_result_is_an_absolute_windows_path() -> None:
         assert result is not None and ntpath.isabs(result), url
 
 
-@pytest.mark.skipif(sys.platform == "win32", reason="on Windows another host is a UNC share")
+@only_on("posix", "file://host refused (Windows opens it as a UNC share)")
 def test_elsewhere_a_file_url_on_another_host_is_rejected_by_name(tmp_path: Path) -> None:
     url = f"file://otherhost{tmp_path}/a.torrent"
     with pytest.raises(links.LinkError) as info:
@@ -110,7 +110,7 @@ def unc_folder(tmp_path: Path) -> Iterator[Path]:
 
 
 @pytest.mark.windows
-@pytest.mark.skipif(sys.platform != "win32", reason="UNC paths exist on Windows only")
+@only_on("win32", "UNC paths")
 def test_a_torrent_dropped_from_a_network_share_is_added(unc_folder: Path) -> None:
     from PySide6.QtCore import QMimeData, QUrl
 

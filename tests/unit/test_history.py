@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import stat
-import sys
 from pathlib import Path
 
 import pytest
@@ -18,7 +17,7 @@ from aria2_core.history import (
     should_record,
 )
 from aria2_core.models import DownloadInfo, FileInfo
-from support.wine import PRIVATE_BY_ACL
+from support.platforms import POSIX_MODES, only_on
 
 
 def record(gid: str, finished_at: float = 1.0, status: str = "complete") -> HistoryRecord:
@@ -46,7 +45,7 @@ def test_records_survive_a_reload(tmp_path: Path) -> None:
     assert "a" in again and len(again) == 3
 
 
-@pytest.mark.skipif(sys.platform == "win32", reason=PRIVATE_BY_ACL)
+@only_on("posix", POSIX_MODES)
 def test_file_is_private_and_no_temp_files_remain(tmp_path: Path) -> None:
     path = tmp_path / "history.json"
     HistoryStore(path).add(record("a"))

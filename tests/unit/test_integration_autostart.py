@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import pytest
 
 from desktop import autostart, xdg_files
+from support.platforms import only_on
 
 COMMAND = ["/opt/Aria Tray/AriaTray"]
 
@@ -21,7 +21,7 @@ def config_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return home
 
 
-@pytest.mark.skipif(sys.platform == "win32", reason="XDG autostart")
+@only_on("linux", "XDG autostart")
 def test_enable_writes_an_autostart_entry_and_disable_removes_it(config_home: Path) -> None:
     assert not autostart.is_enabled()
 
@@ -41,7 +41,7 @@ def test_enable_writes_an_autostart_entry_and_disable_removes_it(config_home: Pa
     assert not autostart.is_enabled()
 
 
-@pytest.mark.skipif(sys.platform == "win32", reason="XDG autostart")
+@only_on("linux", "XDG autostart")
 @pytest.mark.parametrize("line", ["Hidden=true", "X-GNOME-Autostart-enabled=false"])
 def test_an_entry_the_desktop_switched_off_is_not_enabled(config_home: Path, line: str) -> None:
     autostart.enable(COMMAND)
@@ -52,7 +52,7 @@ def test_an_entry_the_desktop_switched_off_is_not_enabled(config_home: Path, lin
     assert not autostart.is_enabled()
 
 
-@pytest.mark.skipif(sys.platform == "win32", reason="XDG autostart")
+@only_on("linux", "XDG autostart")
 def test_a_portable_home_is_passed_on(config_home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("ARIA_TRAY_HOME", "/media/stick/aria")
     autostart.enable(["/media/stick/AriaTray/AriaTray"])
@@ -63,7 +63,7 @@ def test_a_portable_home_is_passed_on(config_home: Path, monkeypatch: pytest.Mon
 
 
 @pytest.mark.windows
-@pytest.mark.skipif(sys.platform != "win32", reason="the HKCU Run key exists on Windows only")
+@only_on("win32", "the HKCU Run key")
 def test_windows_run_key_round_trip() -> None:
     import subprocess
     import winreg

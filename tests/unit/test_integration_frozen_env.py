@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import sys
 
 import pytest
 
@@ -12,6 +11,7 @@ from desktop.frozen_env import (
     child_environment,
     restore_process_environment,
 )
+from support.platforms import only_on
 
 BUNDLE = "/opt/AriaTray/_internal"
 
@@ -50,7 +50,7 @@ def test_source_run_passes_the_library_path_through() -> None:
     assert env == {"LD_LIBRARY_PATH": "/mine"}
 
 
-@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="LD_LIBRARY_PATH is Linux's")
+@only_on("linux", "LD_LIBRARY_PATH")
 def test_restoring_the_process_environment_is_idempotent(monkeypatch: pytest.MonkeyPatch) -> None:
     for name, value in bootloader_env("/opt/cuda/lib").items():
         monkeypatch.setenv(name, value)

@@ -19,10 +19,11 @@ import pytest
 
 from aria2_core.paths import AppPaths
 from aria2_core.win_user import current_user_sid
+from support.platforms import only_on
 
 pytestmark = [
     pytest.mark.windows,
-    pytest.mark.skipif(sys.platform != "win32", reason="Windows only"),
+    only_on("win32", "the HKCU registry and the user's SID"),
 ]
 
 EXE = r"C:\Program Files\Aria Tray\AriaTray.exe"

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from aria2_core.journal import JournalEntry, LinkJournal
-from support.wine import PRIVATE_BY_ACL
+from support.platforms import POSIX_MODES, only_on
 
 
 @pytest.fixture
@@ -61,7 +61,7 @@ def test_entries_are_on_disk_for_a_fresh_reader(journal: LinkJournal) -> None:
     assert json.loads(lines[0])["items"] == ["https://a.example/x"]
 
 
-@pytest.mark.skipif(sys.platform == "win32", reason=PRIVATE_BY_ACL)
+@only_on("posix", POSIX_MODES)
 def test_file_is_private(journal: LinkJournal) -> None:
     journal.append(["https://a.example/x"])
     assert stat.S_IMODE(journal.path.stat().st_mode) == 0o600

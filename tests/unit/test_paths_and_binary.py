@@ -13,7 +13,7 @@ from aria2_core import binary
 from aria2_core.binary import find_aria2c
 from aria2_core.errors import BinaryNotFoundError
 from aria2_core.paths import HOME_ENV, AppPaths, default_home
-from support.wine import PRIVATE_BY_ACL
+from support.platforms import POSIX_MODES, only_on
 
 
 def test_home_env_override(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
@@ -22,7 +22,7 @@ def test_home_env_override(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> N
     assert AppPaths.for_home().lock_file == tmp_path / "h" / "instance.lock"
 
 
-@pytest.mark.skipif(sys.platform in ("win32", "darwin"), reason="the XDG layout")
+@only_on("linux", "the XDG folder layout")
 @pytest.mark.parametrize("user_home", ["/home/someone", "/tmp/home-under-tmp"])
 def test_default_home_follows_home_not_tmpdir(
     monkeypatch: pytest.MonkeyPatch, user_home: str
@@ -41,7 +41,7 @@ def test_default_home_follows_home_not_tmpdir(
     assert default_home() == Path("/srv/data/aria-tray")
 
 
-@pytest.mark.skipif(sys.platform == "win32", reason="AF_UNIX path rule")
+@only_on("posix", "the AF_UNIX socket path length rule")
 def test_socket_path_fits_af_unix_even_for_deep_homes(tmp_path: Path) -> None:
     short = AppPaths.for_home(tmp_path / "h")
     deep = AppPaths.for_home(tmp_path / ("x" * 120))
@@ -51,7 +51,7 @@ def test_socket_path_fits_af_unix_even_for_deep_homes(tmp_path: Path) -> None:
         assert short.server_name == str(tmp_path / "h" / "ipc.sock")
 
 
-@pytest.mark.skipif(sys.platform == "win32", reason=PRIVATE_BY_ACL)
+@only_on("posix", POSIX_MODES)
 def test_ensure_makes_private_folders(tmp_path: Path) -> None:
     paths = AppPaths.for_home(tmp_path / "h")
     paths.ensure()
