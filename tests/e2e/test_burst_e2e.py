@@ -1,4 +1,4 @@
-"""A burst of 200 simultaneous launches, each with its own link (issue 8, item 1).
+"""A burst of simultaneous launches (200; 30 under Wine), each with its own link (issue 8, item 1).
 
 A browser or a file manager that opens many magnets at once starts many
 forwarders at the same instant. The primary's doorbell backlog fills up and
@@ -15,18 +15,19 @@ from e2e_support import aria2c_pids, counts, start_primary
 
 from support.app_process import AppHome, wait_until
 from support.http_server import PayloadFactory
-from support.wine import wine_limit
+from support.wine import UNDER_WINE
 
 pytestmark = [
     pytest.mark.e2e,
     # 400 launches cost minutes of CPU; the frozen build runs the same IPC code,
     # so make test-dist leaves them to make test.
     pytest.mark.source_only,
-    # 200 Windows processes under Wine take minutes each way; real Windows runs it.
-    wine_limit("each Windows process starts in 0.5-2 s, so 200 at once exceed any bound"),
 ]
 
-BURST = 200
+# Under Wine each Windows process takes 0.5-2 s of the 2 cores to start, so
+# 200 at once would take minutes each way: 30 is still a crowd at the named
+# pipe, more than it has instances listening, and real Windows runs 200.
+BURST = 30 if UNDER_WINE else 200
 
 
 def _failures(launches: list[subprocess.Popen[bytes]]) -> list[str]:
@@ -51,7 +52,7 @@ def _all_files_arrive(home: AppHome, names: list[str]) -> None:
         raise AssertionError(f"{len(missing)} file(s) never arrived: {missing[:10]}") from None
 
 
-def test_200_simultaneous_forwarders_while_running(
+def test_a_burst_of_forwarders_while_running(
     app_home: AppHome, payload_factory: PayloadFactory
 ) -> None:
     primary, status = start_primary(app_home)
@@ -68,7 +69,7 @@ def test_200_simultaneous_forwarders_while_running(
     assert aria2c_pids(app_home) == {status["aria2c_pid"]}
 
 
-def test_200_simultaneous_launches_from_nothing(
+def test_a_burst_of_launches_from_nothing(
     app_home: AppHome, payload_factory: PayloadFactory
 ) -> None:
     payloads = [payload_factory(f"cold-{n}.bin", 2048) for n in range(BURST)]

@@ -16,7 +16,6 @@ from e2e_support import aria2c_pids, counts, reached_aria2, start_primary
 
 from support.app_process import AppHome, wait_until
 from support.http_server import PayloadFactory
-from support.wine import wine_limit
 
 pytestmark = pytest.mark.e2e
 
@@ -70,11 +69,6 @@ def test_ten_simultaneous_launches_while_running(
     assert aria2c_pids(app_home) == {status["aria2c_pid"]}
 
 
-@wine_limit(
-    "ten Windows Pythons importing Qt at once on 2 emulated cores take longer than the 10 s "
-    "a launch waits for a starting primary (the frozen .exe passes the same check: "
-    "tests/e2e/test_windows_seed_e2e.py)"
-)
 def test_ten_simultaneous_launches_from_nothing(
     app_home: AppHome, payload_factory: PayloadFactory
 ) -> None:
