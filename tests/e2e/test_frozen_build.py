@@ -36,9 +36,7 @@ from support.xserver import XServer, tray_server
 
 pytestmark = pytest.mark.e2e
 
-frozen_only = pytest.mark.skipif(
-    not is_frozen_target(), reason="needs the frozen build (make test-dist sets ARIA_TRAY_LAUNCH)"
-)
+frozen_only = pytest.mark.frozen_only
 linux_only = only_on("linux", "the Linux bundle (AppImage-style folder, .desktop)")
 
 EXE_NAME = "AriaTray.exe" if sys.platform == "win32" else "AriaTray"

@@ -27,7 +27,7 @@ from pathlib import Path
 import pytest
 from e2e_support import start_primary
 
-from support.app_process import AppHome, is_frozen_target, wait_until
+from support.app_process import AppHome, wait_until
 from support.http_server import FileServer
 from support.platforms import only_on
 
@@ -35,10 +35,8 @@ pytestmark = [
     pytest.mark.e2e,
     pytest.mark.windows,
     only_on("win32", "tasklist/taskkill and aria2c.exe"),
-    pytest.mark.skipif(
-        not is_frozen_target(),
-        reason="the seed's acceptance is on the frozen AriaTray.exe (make test-dist-windows)",
-    ),
+    # The seed's acceptance is on the frozen AriaTray.exe (make test-dist-windows).
+    pytest.mark.frozen_only,
 ]
 
 IMAGE = "aria2c.exe"

@@ -10,6 +10,8 @@ that matter among dozens that do not.
 
 ``@only_on("linux", "XDG autostart")`` marks one; the ``tray`` marker (an
 X11 tray driven with Xvfb, trayer and xdotool) implies ``only_on("linux")``.
+The same goes for a check of the frozen bundle (``frozen_only``) in a run of
+the source tree: ``make test-dist`` and ``make test-dist-windows`` run it.
 """
 
 from __future__ import annotations
@@ -21,10 +23,13 @@ from collections.abc import Sequence
 
 import pytest
 
+from support.app_process import is_frozen_target
+
 PLATFORMS = ("linux", "posix", "win32")
 X11_TRAY = "an X11 system tray (Xvfb, trayer, xdotool)"
 #: The app's 0600 files and 0700 folders; on Windows the profile folder's ACL keeps them private.
 POSIX_MODES = "POSIX file modes"
+FROZEN_BUILD = "the frozen build (run by make test-dist and make test-dist-windows)"
 
 
 def only_on(platform: str, feature: str) -> pytest.MarkDecorator:
@@ -50,6 +55,8 @@ def feature_missing_here(item: pytest.Item) -> str | None:
             return f"{feature} ({platform})"
     if item.get_closest_marker("tray") is not None and not runs_here("linux"):
         return f"{X11_TRAY} (linux)"
+    if item.get_closest_marker("frozen_only") is not None and not is_frozen_target():
+        return FROZEN_BUILD
     return None
 
 
@@ -83,6 +90,6 @@ def report_left_out(terminalreporter: pytest.TerminalReporter, config: pytest.Co
     """The summary hook: name each feature left out, so a count never hides a reason."""
     left_out = config.stash.get(LEFT_OUT, Counter())
     if left_out:
-        terminalreporter.section("not collected: features this platform has not got")
+        terminalreporter.section("not collected: what this platform or run has not got")
         for feature, count in sorted(left_out.items()):
             terminalreporter.write_line(f"{count:3d}  {feature}")

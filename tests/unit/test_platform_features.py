@@ -7,13 +7,18 @@ from pathlib import Path
 
 import pytest
 
+from support.app_process import LAUNCH_ENV
+
 pytest_plugins = ["pytester"]
 
 TESTS = Path(__file__).resolve().parents[1]
 HERE, ELSEWHERE = ("win32", "linux") if sys.platform == "win32" else ("posix", "win32")
 
 
-def test_another_platforms_feature_is_deselected_and_named(pytester: pytest.Pytester) -> None:
+def test_another_platforms_feature_is_deselected_and_named(
+    pytester: pytest.Pytester, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv(LAUNCH_ENV, raising=False)  # a run of the source tree
     pytester.makeconftest(
         f"""
 import sys
@@ -27,7 +32,7 @@ def pytest_terminal_summary(terminalreporter, config):
     report_left_out(terminalreporter, config)
 """
     )
-    pytester.makeini("[pytest]\nmarkers =\n    only_on: x\n    tray: x\n")
+    pytester.makeini("[pytest]\nmarkers =\n    only_on: x\n    tray: x\n    frozen_only: x\n")
     pytester.makepyfile(
         f"""
 import pytest
@@ -44,14 +49,18 @@ def test_elsewhere(): raise AssertionError("must not run")
 def test_elsewhere_twice(n): raise AssertionError("must not run")
 
 def test_anywhere(): pass
+
+@pytest.mark.frozen_only
+def test_the_bundle(): raise AssertionError("must not run from the source tree")
 """
     )
     result = pytester.runpytest("-p", "no:randomly", "-p", "no:cacheprovider")
-    result.assert_outcomes(passed=2, deselected=3)
+    result.assert_outcomes(passed=2, deselected=4)
     result.stdout.fnmatch_lines(
         [
-            "*not collected: features this platform has not got*",
+            "*not collected: what this platform or run has not got*",
             f"  3  a feature elsewhere ({ELSEWHERE})",
+            "  1  the frozen build (run by make test-dist and make test-dist-windows)",
         ]
     )
 
