@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from .atomic_file import write_atomic
+from .json_pieces import dumps_in_pieces
 from .models import DownloadInfo, FileInfo
 
 log = logging.getLogger("aria_tray.history")
@@ -308,5 +309,5 @@ class HistoryStore:
             "version": FORMAT_VERSION,
             "records": [r.to_json() for r in self._records.values()],
         }
-        data = json.dumps(body, ensure_ascii=True, separators=(",", ":")).encode("ascii")
+        data = dumps_in_pieces(body).encode("ascii")  # the GIL is free between records
         write_atomic(self.path, data)

@@ -39,6 +39,7 @@ from pathlib import Path
 from typing import Any
 
 from .atomic_file import write_atomic
+from .json_pieces import dumps_in_pieces
 from .models import DownloadInfo, FileInfo
 
 log = logging.getLogger("aria_tray.ledger")
@@ -345,7 +346,7 @@ class DownloadLedger:
 
     def _save(self) -> None:
         body = {"version": FORMAT_VERSION, "origins": [o.to_json() for o in self._origins.values()]}
-        data = json.dumps(body, ensure_ascii=True, separators=(",", ":")).encode("ascii")
+        data = dumps_in_pieces(body).encode("ascii")  # the GIL is free between records
         try:
             write_atomic(self.path, data)
         except OSError:

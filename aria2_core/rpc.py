@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .errors import LinkError, RpcConnectionError, RpcError, RpcUnauthorizedError
-from .json_pieces import loads_in_pieces
+from .json_pieces import LeafMemo, loads_in_pieces
 from .links import Link, LinkKind
 
 if TYPE_CHECKING:
@@ -181,7 +181,9 @@ class Aria2Client:
         with self._id_lock:
             return next(self._ids)
 
-    def _post(self, method: str, params: list[Any], timeout: float | None) -> Any:
+    def _post(
+        self, method: str, params: list[Any], timeout: float | None, memo: LeafMemo | None = None
+    ) -> Any:
         payload = {"jsonrpc": "2.0", "id": self._next_id(), "method": method, "params": params}
         wait = self.timeout if timeout is None else timeout
         import requests  # loaded by _http: a dict look-up
@@ -201,7 +203,7 @@ class Aria2Client:
             raise RpcConnectionError(f"RPC to aria2 at {self.endpoint} failed: {exc}") from exc
         try:
             # In pieces: a refresh of 10,000 downloads is MBs of JSON (json_pieces.py).
-            body = loads_in_pieces(response.content.decode("utf-8"))  # JSON is UTF-8
+            body = loads_in_pieces(response.content.decode("utf-8"), memo=memo)  # JSON is UTF-8
         except ValueError as exc:
             raise RpcConnectionError(
                 f"{self.endpoint} answered {method} with HTTP {response.status_code} "
@@ -224,13 +226,17 @@ class Aria2Client:
         """
         return self._post(method, self._with_token(method, params), timeout)
 
-    def multicall(self, calls: Sequence[Call], timeout: float | None = None) -> list[Any]:
+    def multicall(
+        self, calls: Sequence[Call], timeout: float | None = None, memo: LeafMemo | None = None
+    ) -> list[Any]:
         """Run ``calls`` in one round trip; failures come back in place, not raised.
 
         Each element of the answer is the call's result or an
         :class:`RpcError` instance, so one bad link in a batch of fifty does
         not hide the other forty-nine. A failure of the multicall itself (the
-        connection, a malformed request) is still raised.
+        connection, a malformed request) is still raised. ``memo`` converts
+        the objects inside each result list (``json_pieces.LeafMemo``): the
+        rows of ``tellActive``/``tellWaiting``/``tellStopped``.
         """
         if not calls:
             return []
@@ -238,7 +244,7 @@ class Aria2Client:
             {"methodName": method, "params": self._with_token(method, params)}
             for method, params in calls
         ]
-        answers = self._post("system.multicall", [inner], timeout)
+        answers = self._post("system.multicall", [inner], timeout, memo)
         results: list[Any] = []
         for (method, _params), answer in zip(calls, answers, strict=True):
             if isinstance(answer, list) and len(answer) == 1:

@@ -17,6 +17,7 @@ from typing import Any
 from .download_files import delete_download_files, delete_torrent_control_file
 from .errors import RpcError
 from .history import HistoryRecord, HistoryStore, should_record
+from .json_pieces import LeafMemo
 from .ledger import DownloadLedger
 from .models import STATUS_KEYS, DownloadInfo, Peer, TaskDetails
 from .rpc import POS_CUR, Aria2Client, Call
@@ -62,14 +63,31 @@ def list_calls(limit: int = LIST_LIMIT) -> list[Call]:
     ]
 
 
-def fetch_lists(client: Aria2Client, limit: int = LIST_LIMIT) -> TaskLists:
-    """Active, waiting and stopped downloads in one round trip."""
-    answers = client.multicall(list_calls(limit))
+def row_memo() -> LeafMemo:
+    """What :func:`fetch_lists` keeps between refreshes: each row's text and its object."""
+    return LeafMemo(DownloadInfo.from_status)
+
+
+def fetch_lists(
+    client: Aria2Client, limit: int = LIST_LIMIT, memo: LeafMemo | None = None
+) -> TaskLists:
+    """Active, waiting and stopped downloads in one round trip.
+
+    With ``memo`` (from :func:`row_memo`, one per refreshing thread), a row
+    whose text aria2 sends unchanged is the same object as last time,
+    neither decoded nor built again (``json_pieces.LeafMemo``).
+    """
+    answers = client.multicall(list_calls(limit), memo=memo)
     lists: list[list[DownloadInfo]] = []
     for answer in answers:
         if isinstance(answer, RpcError):
             raise answer
-        lists.append([DownloadInfo.from_status(item) for item in answer])
+        lists.append(
+            [
+                item if isinstance(item, DownloadInfo) else DownloadInfo.from_status(item)
+                for item in answer
+            ]
+        )
     active, waiting, stopped = lists
     return TaskLists(active=active, waiting=waiting, stopped=stopped)
 

@@ -44,6 +44,7 @@ from aria2_core.task_ops import (
     fetch_details,
     fetch_lists,
     note_at_quit,
+    row_memo,
     share_unchanged,
     sweep_stopped,
 )
@@ -125,6 +126,7 @@ class TaskControls(TaskActions):
         self._rows: list[DownloadInfo] = list(self.history.downloads())
         self._by_gid: dict[str, DownloadInfo] = {r.gid: r for r in self._rows}
         self._worker_rows: dict[str, DownloadInfo] = {}  # touched by the RPC worker only
+        self._row_memo = row_memo()  # the RPC worker's too: rows aria2 sends unchanged
         self._seeding: frozenset[str] | None = None  # None until the first refresh
         self._refresh_timer = QTimer(self)
         self._refresh_timer.timeout.connect(self.refresh_downloads)
@@ -185,7 +187,7 @@ class TaskControls(TaskActions):
                 return build()
 
         def build() -> _Refresh:
-            lists: TaskLists = fetch_lists(client)
+            lists: TaskLists = fetch_lists(client, memo=self._row_memo)
             ledger.note_rows(lists.live)  # before the sweep: a magnet's successor inherits
             keep_magnet_metadata(ledger, lists.live)
             sweep_stopped(client, lists, history, ledger)
