@@ -19,8 +19,10 @@ WINEPREFIX=$ARIA_TRAY_WINE_CACHE/prefix-$(printf '%s' "$WINE_PROJECT" | sha256su
 export WINEPREFIX
 export WINE_STATE=$WINEPREFIX.state # Wine's HOME, logs, the Xvfb wine_up started
 export WINEDEBUG=${WINEDEBUG:--all}
-# No Mono/Gecko installer prompts; no winemenubuilder (it writes .desktop/mime files).
-export WINEDLLOVERRIDES='mscoree,mshtml=;winemenubuilder.exe=d'
+# No Mono/Gecko installer prompts; no winemenubuilder (it writes .desktop/mime files); no
+# winedbg: a crash would stop the process in the debugger (and the run with it, forever),
+# so a crashed process ends at once instead, with the fault in the output.
+export WINEDLLOVERRIDES='mscoree,mshtml=;winemenubuilder.exe,winedbg.exe=d'
 export WPY='Y:\python.exe' WPYW='Y:\pythonw.exe'
 # The UNC share setup.sh maps (tests/unit/test_file_urls.py drops a .torrent from it).
 export ARIA_TRAY_TEST_UNC_SHARE='\\aria-tray-test\share'

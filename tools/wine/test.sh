@@ -30,4 +30,11 @@ set -e
 wine_down # ends such leftovers: the output's readers see its end and finish
 wait "$tee_pid" 2>/dev/null || true
 echo "test-windows: pytest exited $rc after $(($(date +%s) - T0)) s (log: $WINE_STATE/logs/pytest-windows.log)"
+# A Windows process that crashed or was ended from outside may report 0 (Wine passes on
+# whatever status the kill left): a run is green only if pytest also said how it ended.
+if [ "$rc" -eq 0 ] && ! tail -5 "$WINE_STATE/logs/pytest-windows.log" |
+  grep -Eq '^=+ .*(passed|failed|skipped|deselected|error).* in [0-9.]+s'; then
+  echo "test-windows: pytest exited 0 without its final summary: it crashed or was killed" >&2
+  rc=1
+fi
 exit "$rc"
