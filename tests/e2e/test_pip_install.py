@@ -27,13 +27,6 @@ pytestmark = [
     pytest.mark.e2e,
     pytest.mark.source_only,
     pytest.mark.timeout(600),
-    # One pure-Python wheel for every platform, built where pip can fetch the
-    # build backend.
-    pytest.mark.skipif(
-        sys.platform == "win32",
-        reason="the Wine test bed is offline: pip cannot fetch the wheel's build backend "
-        "(the same pure-Python wheel is built and run on Linux)",
-    ),
 ]
 
 PROBE = """

@@ -3,7 +3,8 @@
 #
 # Gives this checkout's private Wine prefix and its Windows CPython:
 #   WINEPREFIX        $ARIA_TRAY_WINE_CACHE/prefix-<hash of this checkout's path>
-#   P:\               this checkout (the project); Y:\ the Windows CPython (Y:\python.exe)
+#   P:\               this checkout (the project); Y:\ the Windows CPython (Y:\python.exe);
+#                     W:\ the downloaded win_amd64 wheels, the Windows pip's only index (offline)
 #   wine_up           start the prefix's wineserver (+ a private Xvfb when $DISPLAY is unusable)
 #   wpy ARGS...       Windows python.exe ARGS, run in P:\ (stdout/stderr piped through cat)
 #   wpyw ARGS...      the same with pythonw.exe (no console)
@@ -36,6 +37,7 @@ _wenv() {
     compgen -e | grep -E '^(ARIA_TRAY_|QT_|PYTEST_|PYTHON|WINEPATH$)' | grep -v '^ARIA_TRAY_WINE_' || true)
   env -i PATH=/usr/local/bin:/usr/bin:/bin LANG=C.UTF-8 DISPLAY="${DISPLAY:-}" \
     HOME="$WINE_STATE/home" WINEPREFIX="$WINEPREFIX" WINEDEBUG="$WINEDEBUG" \
+    PIP_NO_INDEX=1 PIP_FIND_LINKS='W:\' PIP_DISABLE_PIP_VERSION_CHECK=1 \
     WINEDLLOVERRIDES="$WINEDLLOVERRIDES" "${pass[@]}" "$@"
 }
 

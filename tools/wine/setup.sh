@@ -70,7 +70,8 @@ try:
     from packaging.requirements import Requirement
 except ImportError:
     from pip._vendor.packaging.requirements import Requirement
-project = tomllib.load(open(sys.argv[1], "rb"))["project"]
+pyproject = tomllib.load(open(sys.argv[1], "rb"))
+project = pyproject["project"]
 env = {"sys_platform": "win32", "platform_system": "Windows", "os_name": "nt",
        "python_version": sys.argv[2], "python_full_version": sys.argv[2] + ".0",
        "implementation_name": "cpython", "platform_machine": "AMD64", "extra": ""}
@@ -86,6 +87,9 @@ print("colorama")                 # pytest on win32
 print("pefile>=2022.5.30")        # pyinstaller on win32
 print("pywin32-ctypes>=0.2.1")    # pyinstaller on win32
 print("pip")
+# The wheel's build backend: pip builds our wheel offline from these (tests/e2e/test_pip_install.py).
+for text in pyproject["build-system"]["requires"]:
+    print(text)
 EOF
 )
 KEY=$(printf 'layout=%s py=3.%s\n%s\n' "$LAYOUT" "$PYMINOR" "$REQS" | sha256sum | cut -c1-12)
@@ -121,6 +125,8 @@ if [ ! -f "$WINEPREFIX/.aria-tray-ready" ]; then
   touch "$WINEPREFIX/.aria-tray-ready"
 fi
 rm -f "$WINEPREFIX/dosdevices/z:"
+# W:\ the downloaded wheels: the Windows pip's only index (env.sh sets PIP_NO_INDEX/FIND_LINKS).
+ln -sfn "$WHEELS" "$WINEPREFIX/dosdevices/w:"
 ln -sfn "$WINE_PROJECT" "$WINEPREFIX/dosdevices/p:"
 # \\aria-tray-test\share: a UNC share (Wine maps dosdevices/unc/<server>/<share>) for the
 # tests of .torrent files dropped from a network share; env.sh exports its name.
@@ -178,14 +184,12 @@ zipfile.ZipFile(pip_wheel).extractall(site)         # pip, to install the rest
 EOF
   mkdir -p "$WHEELS"
   ln -sfn "$PYDIR.tmp" "$WINEPREFIX/dosdevices/y:"
-  ln -sfn "$WHEELS" "$WINEPREFIX/dosdevices/w:"
   cp "$DL/requirements-$KEY.txt" "$WHEELS/requirements.txt"
   wine_up
   say "pip install (the Windows pip, offline, from the downloaded wheels)"
   wpy -m pip install -q --no-index --find-links 'W:\' --no-warn-script-location \
     -r 'W:\requirements.txt' || die "Windows pip install failed"
   wine_down
-  rm -f "$WINEPREFIX/dosdevices/w:"
   touch "$PYDIR.tmp/.complete"
   rm -rf "$PYDIR"
   mv "$PYDIR.tmp" "$PYDIR"
