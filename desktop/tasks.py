@@ -18,12 +18,22 @@ interval becomes 1 ms (``GUI_SWITCH_INTERVAL_S``): in the 1,000-link drop
 benchmark the idle floor fell from 12–19 ms to 7–8 ms and the longest stall
 from 21–30 ms to 16–26 ms (medians, interleaved runs, a loaded 2-core
 machine). The cost is more thread switches while workers run.
+
+**A late result never reaches a runner that is gone.** ``shutdown(wait=False)``
+(the ownership record's, at the very end) leaves the running call to finish
+on its own, and the runner is usually deleted with its owner before it
+does. Its result is then dropped: the worker emits only through an open
+:class:`_Gate`, checked under the gate's lock, and both shutdown and the
+runner's ``destroyed`` close it (waiting for an emit in progress), so a
+worker never emits on a deleted object (which raised in the worker, or,
+had the deletion run at that moment, used freed memory).
 """
 
 from __future__ import annotations
 
 import logging
 import sys
+import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import wait as wait_for
@@ -38,6 +48,18 @@ Callback = Callable[[Any], None]
 Errback = Callable[[BaseException], None]
 
 
+class _Gate:
+    """Whether results may still be emitted; the worker checks under the lock."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.open = True
+
+    def close(self, *_destroyed: object) -> None:
+        with self.lock:  # an emit in progress finishes first
+            self.open = False
+
+
 class TaskRunner(QObject):
     """``run(fn, on_done, on_error)``: ``fn`` on the worker, callbacks on the GUI thread."""
 
@@ -50,6 +72,9 @@ class TaskRunner(QObject):
             max_workers=1, thread_name_prefix=name
         )
         self._finished.connect(self._deliver)
+        self._gate = gate = _Gate()
+        # Not a method of self: it must run while self is being destroyed.
+        self.destroyed.connect(gate.close)
 
     def run(
         self,
@@ -61,8 +86,15 @@ class TaskRunner(QObject):
         if self._pool is None:
             return False
         future = self._pool.submit(fn)
-        # Emitting from the worker thread queues delivery to our (GUI) thread.
-        future.add_done_callback(lambda f: self._finished.emit((f, on_done, on_error)))
+        gate, finished = self._gate, self._finished
+
+        def hand_back(done: Future[Any]) -> None:
+            # On the worker thread: queues delivery to our (GUI) thread, if we still exist.
+            with gate.lock:
+                if gate.open:
+                    finished.emit((done, on_done, on_error))
+
+        future.add_done_callback(hand_back)
         return True
 
     @Slot(object)
@@ -100,3 +132,6 @@ class TaskRunner(QObject):
         pool, self._pool = self._pool, None
         if pool is not None:
             pool.shutdown(wait=wait, cancel_futures=True)
+        # Waited for: the running call's result is already queued to us. Not waited
+        # for: it comes when we may be gone, so it is dropped.
+        self._gate.close()
