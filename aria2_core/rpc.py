@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 
 from .errors import LinkError, RpcConnectionError, RpcError, RpcUnauthorizedError
 from .json_pieces import LeafMemo, loads_in_pieces
+from .lean_requests import load as load_requests
 from .links import Link, LinkKind
 
 if TYPE_CHECKING:
@@ -155,12 +156,11 @@ class Aria2Client:
         Not at import time, nor when the client is made: requests costs a
         quarter of a second and megabytes, the primary launches aria2c before
         it needs a client, and the first call runs on the worker thread, so
-        the GUI thread never pays for the import.
+        the GUI thread never pays for the import. It is imported lean
+        (:mod:`aria2_core.lean_requests`): plain http, no encoding detection.
         """
         if self._session is None:
-            import requests
-
-            session = requests.Session()
+            session = load_requests().Session()
             # An HTTP(S)_PROXY or ALL_PROXY in the environment must never capture
             # loopback RPC, and a .netrc must not add credentials to it.
             session.trust_env = False
@@ -186,7 +186,7 @@ class Aria2Client:
     ) -> Any:
         payload = {"jsonrpc": "2.0", "id": self._next_id(), "method": method, "params": params}
         wait = self.timeout if timeout is None else timeout
-        import requests  # loaded by _http: a dict look-up
+        requests = load_requests()  # imported once, then a look-up
 
         try:
             response = self._http().post(self.url, json=payload, timeout=wait)
