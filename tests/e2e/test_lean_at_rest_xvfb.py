@@ -10,8 +10,9 @@ engine is up, the icon shows, nothing was opened. Then, from outside:
 * every shared library it mapped, from ``/proc/<pid>/maps``.
 
 Neither list may hold what such a session never uses: the window and the
-dialogs (built on first use), requests' character detection (our RPC decodes
-aria2's JSON as UTF-8 itself), TLS (the RPC is plain http on 127.0.0.1) and
+dialogs (built on first use), the HTML parser (for a browser's drag),
+requests' character detection (our RPC decodes aria2's JSON as UTF-8
+itself), TLS (the RPC is plain http on 127.0.0.1) and
 OpenSSL's libcrypto (hashes come from Python's own implementations). The
 engine works all along: ``--status`` answers from a ready aria2c.
 """
@@ -32,7 +33,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.tray]
 WM_CLASS = "aria-tray"
 FROZEN_MARK = "start-up heap frozen"
 
-# Imported only when the user opens them (or never, in a tray-only session).
+# Imported only when the user opens or drops something (never, in a tray-only session).
 UI_ON_DEMAND = (
     "desktop.main_window",
     "desktop.settings_dialog",
@@ -40,6 +41,7 @@ UI_ON_DEMAND = (
     "desktop.details_pane",
     "desktop.download_table",
     "desktop.download_model",
+    "html.parser",  # reads the HTML of a browser drag, on the first one
 )
 # What a loopback JSON-RPC client over requests does not need.
 NOT_FOR_LOOPBACK_RPC = ("charset_normalizer", "chardet", "ssl", "_ssl", "_hashlib")
