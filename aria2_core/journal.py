@@ -241,9 +241,9 @@ class LinkJournal:
             try:
                 _write_all(fd, line)
                 os.fsync(fd)
-            except OSError:
+            except OSError as exc:
                 _truncate_quietly(fd, size)
-                raise
+                raise _named_if_disk_full(exc, self.path.parent) from exc
         finally:
             os.close(fd)
         if created:
@@ -353,6 +353,22 @@ def _write_all(fd: int, data: bytes) -> None:
         if written <= 0:
             raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
         view = view[written:]
+
+
+def _named_if_disk_full(exc: OSError, folder: Path) -> OSError:
+    """``exc``, or ENOSPC when the disk is full but ``exc`` says something else.
+
+    What the user reads is the error's words. Under Wine 8 an append to a
+    full disk fails with EEXIST ("File exists", the disk-full e2e test saw
+    it); "No space left on device" is what the user must be told.
+    """
+    if exc.errno == errno.ENOSPC:
+        return exc
+    try:
+        full = shutil.disk_usage(folder).free == 0
+    except OSError:
+        return exc
+    return OSError(errno.ENOSPC, os.strerror(errno.ENOSPC)) if full else exc
 
 
 def _truncate_quietly(fd: int, size: int) -> None:

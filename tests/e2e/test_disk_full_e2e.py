@@ -1,9 +1,11 @@
 """A full disk must never tear an acknowledged journal line (issue 8, item 4).
 
-The app home is a real, tiny tmpfs (mounted here, as root), filled up while
-the app runs. A link whose journal line no longer fits used to be written
-in part (``os.write`` returns short on a full disk), fsync'd and
-acknowledged, and then skipped as a torn line: lost. Now the line is written
+The app home is a real, tiny tmpfs, filled up while the app runs: mounted
+here (as root) on Linux; on Windows under Wine, the drive that
+``tools/wine/test.sh`` mounts (as root) and names in ``ARIA_TRAY_TEST_TINY_FS``.
+A link whose journal line no longer fits used to be written in part
+(``os.write`` returns short on a full disk), fsync'd and acknowledged, and
+then skipped as a torn line: lost. Now the line is written
 whole or not at all, and the launch is refused with a clear message.
 """
 
@@ -12,27 +14,53 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import signal
 import subprocess
 import sys
+import tempfile
 from collections.abc import Iterator
+from contextlib import suppress
 from pathlib import Path
 
+import psutil
 import pytest
 from e2e_support import counts, reached_aria2
 
 from support.app_process import AppHome, short_home, wait_until
 from support.http_server import PayloadFactory
+from support.programs import freeze, kill_hard
 
-pytestmark = [
-    pytest.mark.e2e,
-    pytest.mark.skipif(sys.platform == "win32", reason="mounts a tmpfs"),
-]
+pytestmark = pytest.mark.e2e
+TINY_FS_ENV = "ARIA_TRAY_TEST_TINY_FS"
+
+
+def _dispose(home: AppHome) -> None:
+    (home.home / "filler").unlink(missing_ok=True)
+    if home.app_processes():
+        try:
+            home.run("--quit", timeout=20)
+        except Exception:
+            pass
+    home.kill_everything()
 
 
 @pytest.fixture
 def tiny_home(tmp_path: Path) -> Iterator[AppHome]:
     """An app home on its own 1 MiB tmpfs; needs root (CI and this machine run as root)."""
+    downloads = tmp_path / "dl"
+    downloads.mkdir()
+    if sys.platform == "win32":
+        drive = os.environ.get(TINY_FS_ENV)
+        if not drive:
+            pytest.skip(
+                f"no tiny filesystem: {TINY_FS_ENV} names one (tools/wine/test.sh, as root)"
+            )
+        home = AppHome(Path(tempfile.mkdtemp(prefix="at-full-", dir=drive)), downloads)
+        try:
+            yield home
+        finally:
+            _dispose(home)
+            shutil.rmtree(home.home, ignore_errors=True)
+        return
     if os.geteuid() != 0:
         pytest.skip("mounting a small filesystem needs root")
     mount_point = short_home("at-full-")
@@ -44,19 +72,11 @@ def tiny_home(tmp_path: Path) -> Iterator[AppHome]:
     if done.returncode != 0:
         mount_point.rmdir()
         pytest.skip(f"cannot mount a tmpfs here: {done.stderr.strip()}")
-    downloads = tmp_path / "dl"
-    downloads.mkdir()
     home = AppHome(mount_point, downloads)
     try:
         yield home
     finally:
-        (mount_point / "filler").unlink(missing_ok=True)
-        if home.app_processes():
-            try:
-                home.run("--quit", timeout=20)
-            except Exception:
-                pass
-        home.kill_everything()
+        _dispose(home)
         subprocess.run(["umount", "-l", str(mount_point)], check=False)
         shutil.rmtree(mount_point, ignore_errors=True)
 
@@ -90,7 +110,7 @@ def test_full_disk_refuses_the_link_instead_of_tearing_it(
     long_url = payload_factory("when-full.bin", 2048).url + "?pad=" + "x" * 8000
     after = payload_factory("after-full.bin", 2048).url
 
-    os.kill(aria_pid, signal.SIGSTOP)  # keep entries pending in the journal
+    freeze(aria_pid)  # keep entries pending in the journal
     try:
         assert home.run(first).returncode == 0
         _fill(home.home)
@@ -100,7 +120,8 @@ def test_full_disk_refuses_the_link_instead_of_tearing_it(
         # The app dies before handing anything over: only the journal remains.
         primary.kill()
         primary.wait(10)
-        os.kill(aria_pid, signal.SIGKILL)
+        with suppress(psutil.NoSuchProcess):  # Windows: gone with the app's Job Object
+            kill_hard(aria_pid)
     wait_until(lambda: counts(home) == (0, 0), 20)
     primary = home.launch(stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     home.wait_ready(30)
@@ -112,7 +133,10 @@ def test_full_disk_refuses_the_link_instead_of_tearing_it(
         except TimeoutError:
             raise AssertionError("an acknowledged link was lost to a full disk") from None
     else:
-        assert "No space left" in result.stderr, result.stderr
+        # The C library's words on Linux, Windows' own (ERROR_DISK_FULL) on Windows.
+        assert "No space left" in result.stderr or "not enough space" in result.stderr, (
+            result.stderr
+        )
         assert "Nothing was added" in result.stderr, result.stderr
 
     assert home.run(after).returncode == 0

@@ -11,7 +11,8 @@
 #   wrun PROG ARGS... any Windows program, run in P:\
 #   wine_down         stop every Wine process of this prefix, and the Xvfb wine_up started
 # Linux environment variables do not reach Windows processes, except ARIA_TRAY_*, QT_*,
-# PYTEST_*, PYTHON* and WINEPATH: a Windows process sees the environment real Windows gives it.
+# PYTEST_*, PYTHON*, WINEPATH and NODE_SKIP_PLATFORM_CHECK: a Windows process sees the
+# environment real Windows gives it.
 
 _wine_here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 export WINE_PROJECT=${WINE_PROJECT:-$(cd "$_wine_here/../.." && pwd)}
@@ -34,7 +35,8 @@ unset _wine_here
 _wenv() {
   local pass=() name
   while IFS= read -r name; do pass+=("$name=${!name}"); done < <(
-    compgen -e | grep -E '^(ARIA_TRAY_|QT_|PYTEST_|PYTHON|WINEPATH$)' | grep -v '^ARIA_TRAY_WINE_' || true)
+    compgen -e | grep -E '^(ARIA_TRAY_|QT_|PYTEST_|PYTHON|WINEPATH$|NODE_SKIP_PLATFORM_CHECK$)' |
+      grep -v '^ARIA_TRAY_WINE_' || true)
   env -i PATH=/usr/local/bin:/usr/bin:/bin LANG=C.UTF-8 DISPLAY="${DISPLAY:-}" \
     HOME="$WINE_STATE/home" WINEPREFIX="$WINEPREFIX" WINEDEBUG="$WINEDEBUG" \
     PIP_NO_INDEX=1 PIP_FIND_LINKS='W:\' PIP_DISABLE_PIP_VERSION_CHECK=1 \

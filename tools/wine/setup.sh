@@ -87,6 +87,7 @@ print("colorama")                 # pytest on win32
 print("pefile>=2022.5.30")        # pyinstaller on win32
 print("pywin32-ctypes>=0.2.1")    # pyinstaller on win32
 print("pip")
+print("nodejs-bin")               # node.exe, for the extension's logic (tests/unit/test_extension_logic.py)
 # The wheel's build backend: pip builds our wheel offline from these (tests/e2e/test_pip_install.py).
 for text in pyproject["build-system"]["requires"]:
     print(text)

@@ -16,7 +16,20 @@ unset ARIA_TRAY_REQUIRE_TRAY ARIA_TRAY_REQUIRE_CHROMIUM ARIA_TRAY_LAUNCH
 # `make test-dist-windows`: the e2e tests against the Windows build, named as Windows sees it.
 [ -z "${ARIA_TRAY_WINE_LAUNCH:-}" ] || export ARIA_TRAY_LAUNCH=$ARIA_TRAY_WINE_LAUNCH
 export QT_QPA_PLATFORM=offscreen
-trap wine_down EXIT
+# node.exe from the nodejs-bin wheel, on the Windows PATH (the extension's logic tests). Wine
+# tells a program without a compatibility manifest that it runs on Windows 7, which node.exe
+# refuses unless told to go on.
+export WINEPATH='Y:\Lib\site-packages\nodejs' NODE_SKIP_PLATFORM_CHECK=1
+# T:\ a real 1 MiB filesystem for the full-disk test (tests/e2e/test_disk_full_e2e.py);
+# mounting one needs root, as on Linux (CI and this machine run as root).
+TINY_FS=$WINE_STATE/tiny-fs
+unmount_tiny_fs() { ! mountpoint -q "$TINY_FS" || umount -l "$TINY_FS" || true; }
+if [ "$(id -u)" = 0 ] && mkdir -p "$TINY_FS" && unmount_tiny_fs &&
+  mount -t tmpfs -o size=1m tmpfs "$TINY_FS" 2>/dev/null; then
+  ln -sfn "$TINY_FS" "$WINEPREFIX/dosdevices/t:"
+  export ARIA_TRAY_TEST_TINY_FS='T:\'
+fi
+trap 'wine_down; unmount_tiny_fs' EXIT
 wine_up
 [ $# -gt 0 ] || set -- tests/unit tests/integration tests/e2e
 T0=$(date +%s)
