@@ -28,7 +28,8 @@ pytestmark = [
         or os.geteuid() != 0
         or shutil.which("unshare") is None
         or shutil.which("ip") is None,
-        reason="needs root, unshare and ip for a private network namespace",
+        reason="takes every port inside a private network namespace: needs Linux, root, "
+        "unshare and ip (Windows has no namespace a test could use)",
     ),
 ]
 

@@ -28,7 +28,10 @@ from support.app_process import AppHome, launch_command, wait_until
 pytestmark = [
     pytest.mark.e2e,
     pytest.mark.source_only,
-    pytest.mark.skipif(shutil.which("strace") is None, reason="needs strace"),
+    pytest.mark.skipif(
+        shutil.which("strace") is None,
+        reason="holds the app inside flock() with strace, a Linux tool (apt-get install strace)",
+    ),
 ]
 
 FLOCK_DELAY_US = 2_500_000
