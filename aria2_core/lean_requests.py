@@ -85,8 +85,9 @@ def load() -> ModuleType:
             for name in blocked:
                 if sys.modules.get(name, False) is None:
                     del sys.modules[name]
-        if requests.compat.chardet is None:
+        # Not in requests' type stubs: both modules hold the detector as ``chardet``.
+        if getattr(requests.compat, "chardet", None) is None:
             detection = _DetectOnFirstUse()
-            requests.compat.chardet = detection  # type: ignore[assignment]
-            requests.models.chardet = detection  # type: ignore[attr-defined]
+            setattr(requests.compat, "chardet", detection)  # noqa: B010
+            setattr(requests.models, "chardet", detection)  # noqa: B010
         return requests
