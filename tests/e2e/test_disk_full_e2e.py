@@ -34,13 +34,9 @@ TINY_FS_ENV = "ARIA_TRAY_TEST_TINY_FS"
 
 
 def _dispose(home: AppHome) -> None:
+    """Room for the app to save at quit, then the usual teardown (quit, kill, remove)."""
     (home.home / "filler").unlink(missing_ok=True)
-    if home.app_processes():
-        try:
-            home.run("--quit", timeout=20)
-        except Exception:
-            pass
-    home.kill_everything()
+    home.dispose()
 
 
 @pytest.fixture
@@ -59,7 +55,6 @@ def tiny_home(tmp_path: Path) -> Iterator[AppHome]:
             yield home
         finally:
             _dispose(home)
-            shutil.rmtree(home.home, ignore_errors=True)
         return
     if os.geteuid() != 0:
         pytest.skip("mounting a small filesystem needs root")
