@@ -10,6 +10,15 @@ A process is ours only when all of these agree:
 * it runs as the current user (root never stops a user's aria2c, and a
   user is never shown another user's AccessDenied).
 
+The record may name no live aria2c at all: the app died while launching, before
+it knew the pid (the record is then *pending*), or after the aria2c it names
+had crashed and a restart was under way (``aria2_core.ownership``). So, after
+the recorded pid, the process table is read too. There a process is ours when
+it carries this home's exact ``--conf-path=…``, runs as the current user and
+was born no earlier than the app that wrote the record: only that app's
+engine launches such a process. This only happens when a record was left,
+that is after a crash, never after a clean stop.
+
 Anything else, the user's own aria2c on port 6800 or another app's, is never
 touched. There is deliberately no "kill every aria2c" anywhere in Aria Tray.
 """
@@ -82,10 +91,35 @@ def is_owned(proc: psutil.Process, record: OwnershipRecord, paths: AppPaths) -> 
         return False
 
 
+def find_unrecorded_orphans(paths: AppPaths, record: OwnershipRecord) -> list[psutil.Process]:
+    """This home's aria2c processes born since the app that wrote ``record``.
+
+    Empty for a record of another home (a copied one) or one that does not
+    say when its app was born (written by an older version).
+    """
+    born_since = record.app_create_time
+    if born_since is None or not _same_path(record.conf_path, paths.conf_file):
+        return []
+    wanted = conf_path_argument(paths.conf_file)
+    found = []
+    for proc in psutil.process_iter(["cmdline", "create_time"]):
+        try:
+            if wanted not in (proc.info["cmdline"] or []):
+                continue
+            if proc.info["create_time"] < born_since - _CREATE_TIME_TOLERANCE_S:
+                continue
+            if proc.status() == psutil.STATUS_ZOMBIE or not runs_as_current_user(proc):
+                continue
+            found.append(proc)
+        except (psutil.Error, TypeError):
+            continue
+    return found
+
+
 def find_verified_orphan(paths: AppPaths) -> psutil.Process | None:
     """The live aria2c that the record names and that passes every check."""
     record = read_record(paths)
-    if record is None:
+    if record is None or record.pending:
         return None
     try:
         proc = psutil.Process(record.pid)
@@ -122,26 +156,35 @@ def stop_process(proc: psutil.Process, grace_s: float = 3.0) -> str:
 
 
 def cleanup_orphan(paths: AppPaths) -> OrphanReport:
-    """Stop a verified orphan of this app home, if any, and clear the record.
+    """Stop what a crashed instance of this app home left running, and clear its record.
 
+    That is the verified aria2c the record names, and then any aria2c of this
+    home born since the app that wrote the record (see the module's words).
     The caller must hold the instance lock: a live primary's aria2c is not
     an orphan, and the record would name it.
     """
     record = read_record(paths)
     if record is None:
         return OrphanReport(None, "none", "no ownership record: nothing was started here")
+    stopped: dict[int, str] = {}
     proc = find_verified_orphan(paths)
-    if proc is None:
-        clear_record(paths, only_pid=record.pid)
-        return OrphanReport(
-            record.pid,
-            "stale-record",
-            f"the recorded aria2c (pid {record.pid}) is gone or is not ours; record cleared",
-        )
-    action = stop_process(proc)
-    if action == "denied":
-        detail = f"orphaned aria2c pid {record.pid} could not be stopped: access denied"
-        return OrphanReport(record.pid, action, detail)
+    if proc is not None:
+        stopped[proc.pid] = stop_process(proc)
+    for proc in find_unrecorded_orphans(paths, record):
+        if proc.pid not in stopped:
+            stopped[proc.pid] = stop_process(proc)
+    pids = ", ".join(str(pid) for pid in stopped)
+    if "denied" in stopped.values():
+        detail = f"orphaned aria2c pid {pids} could not be stopped: access denied"
+        return OrphanReport(next(iter(stopped)), "denied", detail)
     clear_record(paths, only_pid=record.pid)
-    log.info("stopped orphaned aria2c pid %s (%s)", record.pid, action)
-    return OrphanReport(record.pid, action, f"orphaned aria2c pid {record.pid} {action}")
+    if not stopped:
+        what = (
+            "an announced start left no aria2c"
+            if record.pending
+            else f"the recorded aria2c (pid {record.pid}) is gone or is not ours"
+        )
+        return OrphanReport(record.pid, "stale-record", f"{what}; record cleared")
+    action = "killed" if "killed" in stopped.values() else "terminated"
+    log.info("stopped orphaned aria2c pid %s (%s)", pids, action)
+    return OrphanReport(next(iter(stopped)), action, f"orphaned aria2c pid {pids} {action}")

@@ -7,6 +7,15 @@ stores what makes a process ours beyond doubt: its pid *and* its creation
 time (a reused pid has another), plus the private conf path that appears
 in its command line.
 
+The pid is known only once aria2c runs, and an app killed in that moment
+would leave an aria2c that no record names. So a record also says which app
+wrote it, with that app's creation time, and stays on disk for the app's
+whole engine life: announced before the first launch (:func:`announce_start`,
+a *pending* record with no pid), replaced by each aria2c's record, and
+removed only by a clean stop. A record left behind by a crash thus always
+tells the next start "this app ran an engine here since T", and
+``aria2_core.orphans`` also stops any aria2c of this home born since then.
+
 Writes are atomic (temp file + ``os.replace``) and serialised with a
 ``filelock`` lock, so a reader never sees half a record, even when the app
 and ``--cleanup`` race.
@@ -29,6 +38,7 @@ from .paths import AppPaths
 log = logging.getLogger("aria_tray.ownership")
 
 LOCK_TIMEOUT_S = 5.0
+PENDING_PID = 0  # the pid of an announced start: no aria2c recorded yet
 
 
 @dataclass(frozen=True)
@@ -39,6 +49,14 @@ class OwnershipRecord:
     conf_path: str
     port: int
     app_pid: int
+    # The writing app's creation time (psutil's clock, like any child's); None in a
+    # record written before it was kept, which then vouches for its pid alone.
+    app_create_time: float | None = None
+
+    @property
+    def pending(self) -> bool:
+        """A start announced before its aria2c existed."""
+        return self.pid == PENDING_PID
 
 
 def _lock(paths: AppPaths) -> FileLock:
@@ -63,9 +81,25 @@ def record_started(paths: AppPaths, pid: int, exe: str, conf_path: str, port: in
         create_time = psutil.Process(pid).create_time()
     except psutil.Error as exc:
         raise OwnershipError(f"aria2c pid {pid} vanished before it was recorded: {exc}") from exc
+    me = psutil.Process()
     write_record(
         paths,
-        OwnershipRecord(pid, create_time, exe, conf_path, port, app_pid=os.getpid()),
+        OwnershipRecord(pid, create_time, exe, conf_path, port, me.pid, me.create_time()),
+    )
+
+
+def announce_start(paths: AppPaths) -> None:
+    """Before the first launch: say that this app is about to run aria2c for ``paths``.
+
+    A crash before :func:`record_started` then still leaves a record that
+    names this app and its birth, which is all the next start needs.
+    """
+    import psutil
+
+    me = psutil.Process()
+    write_record(
+        paths,
+        OwnershipRecord(PENDING_PID, 0.0, "", str(paths.conf_file), 0, me.pid, me.create_time()),
     )
 
 
@@ -87,6 +121,7 @@ def read_record(paths: AppPaths) -> OwnershipRecord | None:
             conf_path=str(data["conf_path"]),
             port=int(data["port"]),
             app_pid=int(data["app_pid"]),
+            app_create_time=_optional_float(data.get("app_create_time")),
         )
     except (ValueError, KeyError, TypeError) as exc:
         # A corrupt record identifies nothing, so it can justify no kill.
@@ -94,14 +129,25 @@ def read_record(paths: AppPaths) -> OwnershipRecord | None:
         return None
 
 
-def clear_record(paths: AppPaths, only_pid: int | None = None) -> None:
-    """Remove the record; with ``only_pid``, only if it still names that pid."""
+def _optional_float(value: object) -> float | None:
+    if value is None:
+        return None
+    if isinstance(value, int | float | str):
+        return float(value)
+    raise TypeError(f"not a number: {value!r}")
+
+
+def clear_record(paths: AppPaths, only_pid: int | None = None, only_app: int | None = None) -> None:
+    """Remove the record; with ``only_pid`` (``only_app``), only if it still names
+    that aria2c pid (was written by that app pid)."""
     try:
         with _lock(paths):
-            if only_pid is not None:
+            if only_pid is not None or only_app is not None:
                 try:
                     current = json.loads(paths.ownership_file.read_text(encoding="utf-8"))
-                    if int(current.get("pid", -1)) != only_pid:
+                    if only_pid is not None and int(current.get("pid", -1)) != only_pid:
+                        return
+                    if only_app is not None and int(current.get("app_pid", -1)) != only_app:
                         return
                 except (OSError, ValueError):
                     pass

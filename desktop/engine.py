@@ -1,7 +1,8 @@
 """The engine: the one and only owner of this instance's aria2c.
 
 Nothing else in Aria Tray starts or stops aria2c. The engine stops a
-verified orphan of a previous crash before starting (``aria2_core.orphans``);
+verified orphan of a previous crash before starting (``aria2_core.orphans``)
+and announces the start in the ownership record before the process exists;
 starts aria2c through ``QProcess`` from the GUI thread, tied to our life
 (``desktop.aria2c_process``; on Windows born inside the app's kill-on-close
 job, ``desktop.win_job``); declares it ready only when
@@ -185,6 +186,10 @@ class Engine(EngineStop, QObject):
         elif getattr(report, "action", "none") != "none":
             log.info("orphan check: %s", getattr(report, "detail", report))
         if self._state == EngineState.STARTING:
+            self._ownership.announce(lambda: self._announced(generation))
+
+    def _announced(self, generation: int) -> None:
+        if generation == self._generation and self._state == EngineState.STARTING:
             self._launch()
 
     @Slot()
@@ -356,9 +361,8 @@ class Engine(EngineStop, QObject):
             how,
             self._state,
         )
-        for pid in {self._child_pid, self._tree.listener}:
-            if pid is not None:
-                self._ownership.clear(pid)  # queued after its record: one worker, in order
+        # The record stays: it names this app until the restart's record replaces
+        # it, or a clean stop clears it (engine_record.py).
         self._process = None
         if process is not None:
             process.deleteLater()

@@ -14,6 +14,13 @@ journal's acknowledgements must not wait for the ownership lock. One thread
 keeps the steps in the order the engine asked for them, so the clear of a
 stopped aria2c never overtakes the record of the next one.
 
+A start is *announced* here before aria2c exists (:meth:`EngineRecord.announce`),
+and from then on a record naming this app stays on disk until a clean stop
+clears it (:meth:`EngineRecord.clear_ours`): an aria2c crash keeps it until
+the restarted one's record replaces it. So an app killed at any moment, even
+between a launch and its record, leaves the next start a record to go by
+(``aria2_core.orphans``).
+
 The promises stay those of the synchronous version:
 
 * the record is queued the moment aria2c has started (as before, written
@@ -31,6 +38,7 @@ The promises stay those of the synchronous version:
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Callable
 
 from PySide6.QtCore import QObject, QTimer
@@ -56,13 +64,25 @@ class EngineRecord(QObject):
         self._paths = paths
         self._tasks = TaskRunner(self, name="aria-tray-ownership")
         self._steps = 0  # queued steps whose end the GUI thread has not heard of yet
+        self._ours = False  # a record of ours is (or is queued to be) on disk
         self._settling: Callable[[object], None] | None = None  # a stop awaiting the worker
         self._settle_timer = QTimer(self)
         self._settle_timer.setSingleShot(True)
         self._settle_timer.timeout.connect(self._settle_timed_out)
 
+    def announce(self, then: Callable[[], None]) -> None:
+        """Record that this app is about to launch aria2c; then, on the GUI thread, ``then()``.
+
+        ``then`` runs even when the announcement could not be written (logged):
+        the record is a safety net for the next start, not a permission.
+        """
+        self._ours = True
+        self._bookkeep("announce the aria2c start", ownership.announce_start, self._paths)
+        self.after_pending(then)
+
     def record(self, pid: int, spec: LaunchSpec) -> None:
         """Queue the record of the aria2c (or wrapper's listener) ``pid`` started from ``spec``."""
+        self._ours = True
         self._bookkeep(
             "record ownership",
             ownership.record_started,
@@ -73,10 +93,13 @@ class EngineRecord(QObject):
             spec.port,
         )
 
-    def clear(self, pid: int) -> None:
-        """Queue the removal of the record, if it still names ``pid``."""
+    def clear_ours(self) -> None:
+        """Queue the removal of the record this app wrote, if any: the end of a clean stop."""
+        if not self._ours:
+            return
+        self._ours = False
         self._bookkeep(
-            "clear the ownership record", ownership.clear_record, self._paths, only_pid=pid
+            "clear the ownership record", ownership.clear_record, self._paths, only_app=os.getpid()
         )
 
     def _bookkeep(self, what: str, fn: Callable[..., object], *args: object, **kw: object) -> None:

@@ -152,6 +152,7 @@ class EngineStop:
         """aria2c is gone; the stop is done once its ownership record is cleared (bounded)."""
         self._kill_timer.stop()
         self._client = None
+        self._ownership.clear_ours()
         self._ownership.after_pending(self._stopped)
 
     def _stopped(self) -> None:
@@ -230,6 +231,7 @@ class EngineStop:
         """The end of ``stop_now``: the record cleared (bounded wait), STOPPED, callbacks run."""
         self._kill_timer.stop()
         self._client = None
+        self._ownership.clear_ours()
         self._ownership.flush()
         self._ownership.close()  # also drops a stop's queued wait for it: we finish here
         if self._state != EngineState.STOPPED:

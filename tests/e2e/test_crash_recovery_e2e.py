@@ -18,7 +18,7 @@ from e2e_support import aria2c_pids, counts, find_task, start_primary
 
 from support.app_process import AppHome, wait_until
 from support.http_server import FileServer, Payload, PayloadFactory, sha256_of
-from support.programs import KILLED_STATUS, kill_hard
+from support.programs import KILLED_STATUS, freeze, kill_hard
 
 pytestmark = pytest.mark.e2e
 
@@ -123,3 +123,56 @@ def test_aria2c_sigkill_is_restarted_and_the_download_completes(
     _assert_file_matches(app_home, slow_payload)
     assert counts(app_home) == (1, 1)
     assert app_home.wait_ready()["app_pid"] == primary.pid
+
+
+KILLED_AT_BIRTH_TRIALS = 5
+
+
+def _kill_app_as_its_aria2c_is_born(home: AppHome, app: Any, before: set[int]) -> set[int]:
+    """Freeze the aria2c that appears next and SIGKILL the app at once; return its pid."""
+    born = wait_until(lambda: aria2c_pids(home) - before, 30, interval=0.005)
+    for pid in born:
+        freeze(pid)
+    kill_hard(app.pid)
+    assert app.wait(10) == KILLED_STATUS
+    return born
+
+
+def _next_start_stops(home: AppHome, orphans: set[int], trial: int) -> None:
+    start_primary(home)
+    survivors = aria2c_pids(home)
+    assert len(survivors) == 1 and not survivors & orphans, (
+        f"trial {trial}: aria2c {sorted(survivors)} for one home; the orphan was "
+        f"{sorted(orphans)}.\nLog:\n{home.log_text()}"
+    )
+    home.run("--quit", timeout=60)
+    wait_until(lambda: not home.aria2c_processes(), 30)
+
+
+def test_an_aria2c_orphaned_before_its_record_is_stopped_by_the_next_start(
+    app_home: AppHome,
+) -> None:
+    """The chaos run's "2 aria2c for one home" (CI, seed 285687227), made certain.
+
+    The app dies the moment its aria2c exists, before the worker has written
+    the ownership record. That aria2c is frozen first, so it cannot end itself
+    (PDEATHSIG's SIGTERM and ``--stop-with-process`` both need it to run): it
+    stands for an orphan that takes its time to go. The next start must stop
+    it before it starts its own, never run beside it.
+    """
+    for trial in range(KILLED_AT_BIRTH_TRIALS):
+        app = app_home.launch()
+        orphans = _kill_app_as_its_aria2c_is_born(app_home, app, set())
+        _next_start_stops(app_home, orphans, trial)
+
+
+def test_a_restarted_aria2c_orphaned_before_its_record_is_stopped_by_the_next_start(
+    app_home: AppHome,
+) -> None:
+    """The same moment after an aria2c crash: the app restarts it and dies at once."""
+    for trial in range(KILLED_AT_BIRTH_TRIALS):
+        app, status = start_primary(app_home)
+        crashed = status["aria2c_pid"]
+        kill_hard(crashed)
+        orphans = _kill_app_as_its_aria2c_is_born(app_home, app, {crashed})
+        _next_start_stops(app_home, orphans, trial)

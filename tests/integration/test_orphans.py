@@ -19,7 +19,7 @@ import pytest
 from aria2_core.binary import find_aria2c
 from aria2_core.config import EngineSettings, build_launch
 from aria2_core.orphans import cleanup_orphan, find_verified_orphan, is_owned
-from aria2_core.ownership import OwnershipRecord, read_record, write_record
+from aria2_core.ownership import PENDING_PID, OwnershipRecord, read_record, write_record
 from aria2_core.paths import AppPaths
 from aria2_core.ports import pick_free_port, pid_listens_on
 from support.app_process import wait_until
@@ -163,3 +163,64 @@ def test_another_users_aria2c_is_never_touched(
         assert theirs.poll() is None
     finally:
         shutil.rmtree(home, ignore_errors=True)
+
+
+def _record_of_crashed_app(paths: AppPaths, app_born: float, **changes: object) -> None:
+    """The record a crashed app left: its aria2c's pid, long dead, or an announcement."""
+    fields = dict(
+        pid=PENDING_PID,
+        create_time=0.0,
+        exe="",
+        conf_path=str(paths.conf_file),
+        port=0,
+        app_pid=1,
+        app_create_time=app_born,
+    )
+    fields.update(changes)
+    write_record(paths, OwnershipRecord(**fields))  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("recorded_pid", [PENDING_PID, 2**22 + 1], ids=["announced", "dead pid"])
+def test_an_aria2c_born_after_the_recording_app_is_stopped(
+    tmp_path: Path, started: list[subprocess.Popen[bytes]], recorded_pid: int
+) -> None:
+    """The app died between a launch and its record: the record names no live aria2c,
+    yet this home's aria2c born since that app is its orphan."""
+    paths = AppPaths.for_home(tmp_path / "home")
+    app_born = psutil.Process().create_time()
+    orphan = _start(paths, started)
+    _record_of_crashed_app(paths, app_born, pid=recorded_pid)
+    report = cleanup_orphan(paths)
+    assert report.pid == orphan.pid and report.action in ("terminated", "killed"), report
+    assert orphan.wait(10) is not None
+    assert read_record(paths) is None
+
+
+def test_an_aria2c_born_before_the_recording_app_is_not_its_orphan(
+    tmp_path: Path, started: list[subprocess.Popen[bytes]]
+) -> None:
+    paths = AppPaths.for_home(tmp_path / "home")
+    older = _start(paths, started)
+    born = psutil.Process(older.pid).create_time()
+    _record_of_crashed_app(paths, born + 5.0)
+    report = cleanup_orphan(paths)
+    assert report.action == "stale-record", report
+    assert older.poll() is None
+
+
+def test_an_announced_start_spares_other_homes_and_old_records(
+    tmp_path: Path, started: list[subprocess.Popen[bytes]]
+) -> None:
+    """Another home's aria2c never matches; a record without the app's birth
+    (an older version's) vouches for its pid alone, so the table is not searched."""
+    ours = AppPaths.for_home(tmp_path / "ours")
+    theirs = AppPaths.for_home(tmp_path / "theirs")
+    app_born = psutil.Process().create_time()
+    foreign = _start(theirs, started)
+    ours.ensure()
+    _record_of_crashed_app(ours, app_born)
+    assert cleanup_orphan(ours).action == "stale-record"
+    mine = _start(ours, started)
+    _record_of_crashed_app(ours, app_born, app_create_time=None)
+    assert cleanup_orphan(ours).action == "stale-record"
+    assert foreign.poll() is None and mine.poll() is None
