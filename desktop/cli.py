@@ -24,7 +24,11 @@ from aria2_core.links import parse_many
 from aria2_core.paths import AppPaths
 
 from .frozen_env import attach_parent_console, restore_process_environment
-from .ipc_client import PrimaryBusy, PrimaryUnavailable, forward_or_acquire, send_request
+from .ipc_client import (
+    PrimaryUnavailable,
+    forward_or_acquire,
+    lock_holder_alive,
+)
 
 EXIT_OK = 0
 EXIT_ERROR = 1
@@ -126,12 +130,23 @@ def _all_rejected(items: list[str], cwd: str) -> bool:
 
 
 def _control(paths: AppPaths, cmd: str) -> int:
-    """--quit, --show, --status: talk to a running primary; never start one."""
+    """--quit, --show, --status: talk to a running primary; never start one.
+
+    A primary between taking the lock and opening its doorbell is running: the
+    command waits for it (the wait of a launch for a starting primary, with
+    "the lock is free" meaning "not running" instead of "take it").
+    """
     try:
-        result = send_request(paths.server_name, cmd, {}, timeout=CONTROL_WAIT_S)
-    except PrimaryBusy as exc:
-        _err(f"{exc}; try again in a moment.")
-        return EXIT_ERROR
+        result = forward_or_acquire(
+            paths.server_name,
+            cmd,
+            {},
+            lambda: not lock_holder_alive(paths.lock_file),
+            deadline=CONTROL_WAIT_S,
+            lock_path=paths.lock_file,
+        )
+        if result is None:
+            raise PrimaryUnavailable(f"no primary on {paths.server_name}")
     except PrimaryUnavailable:
         if cmd == "status":
             _print_json({"running": False, "home": str(paths.home)})

@@ -323,14 +323,20 @@ def forward_or_acquire(
         jitter = (min(jitter[0] * 1.5, _MAX_JITTER_S / 2), min(jitter[1] * 1.5, _MAX_JITTER_S))
 
 
-def _holder_activity(
-    lock_path: str | os.PathLike[str] | None,
-) -> tuple[int, float, bool] | None:
-    """The lock holder's pid, CPU seconds, and whether it is running or waiting
-    for the disk right now (an fsync on a busy disk is work too); None if unknown.
+def lock_holder_alive(lock_path: str | os.PathLike[str]) -> bool:
+    """Whether another live process holds the instance lock (running, waiting or stopped).
+
+    A control command (``--quit``, ``--status``, ``--show``) asks this instead of
+    taking the lock: a holder with no doorbell yet is a primary still starting.
+    """
+    return _lock_holder(lock_path) is not None
+
+
+def _lock_holder(lock_path: str | os.PathLike[str] | None) -> Any:
+    """The live process (``psutil.Process``) named in the lock file, not us; None if none.
 
     Read without Qt (the file starts with the holder's pid). psutil is
-    imported only here, by a launch that is already waiting.
+    imported only here, by a launch that found no doorbell.
     """
     if lock_path is None:
         return None
@@ -345,6 +351,23 @@ def _holder_activity(
 
     try:
         proc = psutil.Process(pid)
+        return None if proc.status() == psutil.STATUS_ZOMBIE else proc
+    except psutil.Error:
+        return None
+
+
+def _holder_activity(
+    lock_path: str | os.PathLike[str] | None,
+) -> tuple[int, float, bool] | None:
+    """The lock holder's pid, CPU seconds, and whether it is running or waiting
+    for the disk right now (an fsync on a busy disk is work too); None if unknown
+    or stopped (a frozen holder makes no progress)."""
+    proc = _lock_holder(lock_path)
+    if proc is None:
+        return None
+    import psutil
+
+    try:
         status = proc.status()
         if status in (psutil.STATUS_STOPPED, psutil.STATUS_ZOMBIE):
             return None
@@ -352,4 +375,4 @@ def _holder_activity(
     except psutil.Error:
         return None
     busy = status in (psutil.STATUS_RUNNING, psutil.STATUS_DISK_SLEEP)
-    return pid, float(times.user + times.system), busy
+    return int(proc.pid), float(times.user + times.system), busy

@@ -233,9 +233,23 @@ class Chaos:
         return counts
 
     def check_no_orphans(self) -> None:
-        wait_until(lambda: not self.home.aria2c_processes(), 30)
-        wait_until(lambda: self.primary_pid() is None, 30)
+        try:
+            wait_until(lambda: not self.home.aria2c_processes(), 30)
+            wait_until(lambda: self.primary_pid() is None, 30)
+        except TimeoutError:
+            left = [(p.pid, p.info.get("cmdline")) for p in self._home_processes()]
+            raise AssertionError(
+                f"processes left 30 s after the app was gone or asked to quit "
+                f"(seed {SEED}): {left}; lock holder {self.primary_pid()}\n"
+                f"Log (tail):\n{self.home.log_text()[-6000:]}"
+            ) from None
         self.counts["orphan checks"] += 1
+
+    def _home_processes(self) -> list[psutil.Process]:
+        return [
+            *self.home.aria2c_processes(),
+            *self.home.app_processes(),
+        ]
 
 
 # -- the faults -------------------------------------------------------------

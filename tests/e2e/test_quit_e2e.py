@@ -7,13 +7,17 @@ five start/ready/quit cycles never see two aria2c processes at once.
 
 from __future__ import annotations
 
+import json
 import os
 import signal
+import subprocess
+import time
 
 import pytest
 from e2e_support import AriaCountSampler, counts, start_primary
 
 from support.app_process import AppHome, wait_until
+from support.programs import freeze, thaw
 
 pytestmark = pytest.mark.e2e
 
@@ -64,4 +68,52 @@ def test_restart_cycles_never_overlap_two_aria2c(app_home: AppHome) -> None:
 
     assert sampler.max_seen == 1, f"saw {sampler.max_seen} aria2c at once"
     assert len(set(aria_pids)) == RESTART_CYCLES  # a fresh aria2c each time
+    assert counts(app_home) == (0, 0)
+
+
+CONTROL_TRIALS = 6
+
+
+@pytest.mark.parametrize("command", ["--quit", "--status"])
+def test_a_control_command_waits_for_a_primary_that_is_still_starting(
+    app_home: AppHome, command: str
+) -> None:
+    """Between taking the lock and opening its doorbell, a primary is running.
+
+    The chaos run (seed 1563250798) sent ``--quit`` in that moment: it said
+    "not running", and the app came up and stayed. The primary is frozen right
+    after it takes the lock, so the command surely finds no doorbell; it must
+    wait for it (the lock holder is alive), not report a running app as gone.
+    """
+    lock = app_home.home / "instance.lock"
+    for _trial in range(CONTROL_TRIALS):
+        app = app_home.launch()
+
+        def holds_lock(pid: int = app.pid) -> bool:
+            try:
+                return lock.read_bytes().split(b"\n", 1)[0] == str(pid).encode()
+            except OSError:
+                return False
+
+        wait_until(holds_lock, 30, interval=0.002)
+        freeze(app.pid)
+        if f" {app.pid} INFO    aria_tray.ipc: listening" not in app_home.log_text():
+            break
+        thaw(app.pid)  # its doorbell was already open: not the moment under test
+        app_home.run("--quit", timeout=60)
+        assert app.wait(30) == 0
+    else:
+        pytest.fail(f"never froze the primary before its doorbell in {CONTROL_TRIALS} trials")
+
+    control = app_home.launch(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        time.sleep(1.0)  # the command meets the frozen, doorbell-less primary
+    finally:
+        thaw(app.pid)
+    out, err = control.communicate(timeout=60)
+    assert control.returncode == 0, err.decode(errors="replace")
+    if command == "--status":
+        assert json.loads(out)["app_pid"] == app.pid
+        app_home.run("--quit", timeout=60)
+    assert app.wait(30) == 0
     assert counts(app_home) == (0, 0)
