@@ -59,15 +59,17 @@ class OwnershipRecord:
         return self.pid == PENDING_PID
 
 
-def _lock(paths: AppPaths) -> FileLock:
+def _lock(paths: AppPaths, timeout: float = LOCK_TIMEOUT_S) -> FileLock:
     paths.engine_dir.mkdir(parents=True, exist_ok=True)
-    return FileLock(str(paths.ownership_lock), timeout=LOCK_TIMEOUT_S)
+    return FileLock(str(paths.ownership_lock), timeout=timeout)
 
 
-def write_record(paths: AppPaths, record: OwnershipRecord) -> None:
+def write_record(
+    paths: AppPaths, record: OwnershipRecord, lock_timeout: float = LOCK_TIMEOUT_S
+) -> None:
     """Atomically replace the record. Raises ``OwnershipError`` on failure."""
     try:
-        with _lock(paths):
+        with _lock(paths, lock_timeout):
             write_private_file(paths.ownership_file, json.dumps(asdict(record), indent=1))
     except (OSError, FileLockTimeout) as exc:
         raise OwnershipError(f"Cannot write {paths.ownership_file}: {exc}") from exc
@@ -88,7 +90,7 @@ def record_started(paths: AppPaths, pid: int, exe: str, conf_path: str, port: in
     )
 
 
-def announce_start(paths: AppPaths) -> None:
+def announce_start(paths: AppPaths, lock_timeout: float = LOCK_TIMEOUT_S) -> None:
     """Before the first launch: say that this app is about to run aria2c for ``paths``.
 
     A crash before :func:`record_started` then still leaves a record that
@@ -100,6 +102,7 @@ def announce_start(paths: AppPaths) -> None:
     write_record(
         paths,
         OwnershipRecord(PENDING_PID, 0.0, "", str(paths.conf_file), 0, me.pid, me.create_time()),
+        lock_timeout,
     )
 
 

@@ -1,14 +1,16 @@
 """Bootstrap and shutdown of the primary instance.
 
-Start-up order (see ARCHITECTURE.md): the engine and the doorbell first,
-the UI after, so aria2c starts while the widget code imports.
+Start-up order (see ARCHITECTURE.md): the engine first, then the doorbell,
+the UI after, so aria2c starts while the rest of the app imports.
 
-1. the caller already holds the instance lock;
-2. ``QApplication`` (quit-on-last-window-closed off: we live in the tray);
-3. the command line's own links go into the journal, before anything can fail;
-4. the IPC server listens, so waiting second launches get through at once;
-5. signal relay, controller; the engine starts (orphan check on the worker,
-   then aria2c is launched from the event loop);
+1. ``desktop.startup`` holds the instance lock, made the ``QApplication``
+   (quit-on-last-window-closed off: we live in the tray) and started the
+   engine: aria2c is usually launched already when this module is imported;
+2. :class:`PrimaryApp` adopts that engine into its controller;
+3. the command line's own links go into the journal, before anything here can fail;
+4. the IPC server listens, so waiting second launches get through;
+5. signal relay, controller start (after a crash, the orphan check on the
+   worker, then aria2c is launched from the event loop);
 6. once aria2c was launched (or its start failed, or ``UI_FALLBACK_MS``
    passed), the UI modules are imported and the tray, dialogs' owner and
    first-run window are built, from the event loop. Until then the
@@ -31,31 +33,29 @@ import sys
 import time
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QObject, QTimer, Slot
+from PySide6.QtCore import QObject, Qt, QTimer, Slot
 from PySide6.QtGui import QWindow
 from PySide6.QtWidgets import QApplication
 
 from aria2_core import APP_NAME, __version__
-from aria2_core.config import EngineSettings
-from aria2_core.errors import AriaTrayError, IpcError
+from aria2_core.errors import IpcError
 from aria2_core.ipc_protocol import Request
 from aria2_core.paths import AppPaths
 
 from .controller import Controller, Notice
+from .engine_stop import EngineState
 from .heap import freeze_start_up
-from .i18n import install_translators, language_choice
 from .instance_lock import InstanceLock
-from .logging_setup import setup_logging
 from .preferences import Preferences
 from .quit_guard import QuitGuard
-from .settings import AppSettings, SettingsStore, engine_settings
+from .settings import SettingsStore, engine_settings
 from .single_instance import DeferredReply, IpcServer
 from .unix_signals import SignalRelay
-from .win_job import contain_app
 
 if TYPE_CHECKING:
     from .app_ui import AppUi
     from .main_window import MainWindow
+    from .startup import EarlyEngine
     from .tray import Tray
 
 log = logging.getLogger("aria_tray.app")
@@ -68,19 +68,18 @@ UI_RETRY_MS = 20  # while the doorbell serves launches, the UI waits this long, 
 FREEZE_AFTER_MS = 2000
 
 
-def engine_settings_from_env(settings: AppSettings | None = None) -> EngineSettings:
-    """The engine's settings for this run: the user's, with the environment on top.
-
-    ``ARIA_TRAY_DOWNLOAD_DIR``, ``ARIA_TRAY_RPC_PORT`` and ``ARIA_TRAY_ARIA2C``
-    override the settings file (tests, power users); see ``desktop.settings``.
-    """
-    return engine_settings(settings if settings is not None else AppSettings())
-
-
 class PrimaryApp(QObject):
     """Wires the primary instance together and owns its orderly end."""
 
-    def __init__(self, qapp: QApplication, paths: AppPaths, lock: InstanceLock) -> None:
+    def __init__(
+        self,
+        qapp: QApplication,
+        paths: AppPaths,
+        lock: InstanceLock,
+        early: EarlyEngine | None = None,
+    ) -> None:
+        """``early``: the settings store and the engine ``desktop.startup`` started
+        before this module was even imported; without it, made here (tests)."""
         super().__init__()
         self._qapp = qapp
         self._paths = paths
@@ -90,8 +89,12 @@ class PrimaryApp(QObject):
         self._session_ending = False  # the OS asked (commitDataRequest): the end is near
         self.exit_code = 0
         self.guard = QuitGuard(self.request_quit, self.force_quit, self)
-        store = SettingsStore(paths.settings_file)
-        self.controller = Controller(paths, engine_settings_from_env(store.load()), self)
+        if early is None:
+            store = SettingsStore(paths.settings_file)
+            self.controller = Controller(paths, engine_settings(store.load()), self)
+        else:
+            store, engine = early.store, early.engine
+            self.controller = Controller(paths, engine.settings, self, engine=engine)
         self.preferences = Preferences(store, self.controller, self)
         self.server = IpcServer(paths.server_name, self._handle_request, self)
         self.signals = SignalRelay(self)
@@ -130,11 +133,20 @@ class PrimaryApp(QObject):
         if initial_items:
             self.controller.submit(initial_items, source="command line", key=request_id)
         self.server.listen()
+        # Queued: build_ui runs from the event loop, also when the start below
+        # launches aria2c at once (no ownership record on disk).
+        queued = Qt.ConnectionType.QueuedConnection
+        self.controller.engine_launched.connect(self.build_ui, queued)
+        self.controller.engine_state_changed.connect(self._build_ui_unless_starting, queued)
         self.controller.start()
-        self.controller.engine_launched.connect(self.build_ui)
-        self.controller.engine_state_changed.connect(self.build_ui)  # a start that failed
         QTimer.singleShot(UI_FALLBACK_MS, self.build_ui)
         log.info("%s %s primary started (pid %d)", APP_NAME, __version__, os.getpid())
+
+    @Slot(str)
+    def _build_ui_unless_starting(self, state: str) -> None:
+        """A start that failed (or ended otherwise) brings the UI, as a launch does."""
+        if state != EngineState.STARTING:
+            self.build_ui()
 
     @Slot()
     def build_ui(self) -> None:
@@ -146,7 +158,7 @@ class PrimaryApp(QObject):
         """
         if self.ui is not None or self._quitting:
             return
-        if self.server.active_connections:
+        if self.server.active_connections or self.server.has_knocking:
             # Launches are handing over links (a burst of them, say): answer
             # them first; the seconds the UI takes on a busy machine would
             # otherwise run out their reply timeout.
@@ -156,7 +168,7 @@ class PrimaryApp(QObject):
         from .tray import Tray
 
         self.controller.engine_launched.disconnect(self.build_ui)
-        self.controller.engine_state_changed.disconnect(self.build_ui)
+        self.controller.engine_state_changed.disconnect(self._build_ui_unless_starting)
         self.tray = Tray(self.controller, self)
         self.tray.quit_requested.connect(lambda: self.request_quit("tray"))
         self.ui = AppUi(self.controller, self.preferences, self.tray, self._make_window, self)
@@ -328,75 +340,3 @@ def session_end_receiver() -> QWindow | None:
     window = QWindow()
     window.create()  # the HWND exists, never shown
     return window
-
-
-def raise_fd_limit() -> None:
-    """Lift the soft open-files limit to the hard one (Unix).
-
-    Desktops often start programs with a soft limit of 1,024. The primary
-    holds a socket per waiting launch, and at EMFILE ``QLocalServer`` would
-    close itself; the connection cap in ``IpcServer`` is the other half.
-    """
-    if sys.platform == "win32":  # handles are not limited this way
-        return
-    try:
-        import resource
-    except ImportError:
-        return
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    target = hard if hard != resource.RLIM_INFINITY else max(soft, 65536)
-    if soft == resource.RLIM_INFINITY or soft >= target:
-        return
-    try:
-        resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
-    except (ValueError, OSError) as exc:
-        log.warning("could not raise the open-files limit from %d to %d: %s", soft, target, exc)
-        return
-    log.debug("open-files limit raised from %d to %d", soft, target)
-
-
-def run_primary(paths: AppPaths, lock: InstanceLock, items: list[str], request_id: str = "") -> int:
-    """Run the primary instance until it quits; returns the exit code.
-
-    ``request_id`` is the id this launch sent ``items`` under while it tried to
-    forward them: they are journaled under it (see :meth:`PrimaryApp.start`).
-    """
-    setup_logging(paths)
-    contain_app()  # Windows: before any child, so aria2c is born in our kill-on-close job
-    raise_fd_limit()
-    qapp = QApplication.instance() or QApplication(sys.argv[:1])
-    assert isinstance(qapp, QApplication)
-    qapp.setApplicationName("aria-tray")
-    qapp.setApplicationDisplayName(APP_NAME)
-    qapp.setApplicationVersion(__version__)
-    qapp.setQuitOnLastWindowClosed(False)
-    install_translators(qapp, language_choice(paths))  # before any widget calls tr()
-    primary = PrimaryApp(qapp, paths, lock)
-    try:
-        primary.start(items, request_id)
-    except AriaTrayError as exc:
-        log.error("start-up failed: %s", exc)
-        primary.shutdown_now()
-        primary.release_lock()
-        if sys.stderr is not None:
-            print(f"aria-tray: {exc}", file=sys.stderr)
-        return 1
-    code = qapp.exec()
-    primary.shutdown_now()
-    primary.release_lock()
-    primary.guard.done()
-    if primary.restart_after_quit:
-        _start_again()
-    log.info("exited with code %d", code)
-    return code
-
-
-def _start_again() -> None:
-    """The last step of a restart: a new primary, started once our lock is released."""
-    from .integration import start_detached
-
-    try:
-        start_detached()
-        log.info("restarting: a new Aria Tray was started")
-    except (AriaTrayError, OSError) as exc:
-        log.error("could not start Aria Tray again: %s", exc)

@@ -300,7 +300,7 @@ def main(argv: list[str] | None = None) -> int:
             if argv is None:  # a process of its own: main.py, the entry point, the frozen app
                 end_forwarding_launch(code)
             return code
-        from .app import run_primary
+        from .startup import run_primary
 
         return run_primary(paths, get_lock(), items, request_id)
     except AriaTrayError as exc:

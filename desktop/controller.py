@@ -78,14 +78,23 @@ class Controller(TaskControls, EngineSettingsControl):
         paths: AppPaths,
         settings: EngineSettings,
         parent: QObject | None = None,
+        engine: Engine | None = None,
     ) -> None:
+        """``engine``: one started before the controller existed (``desktop.startup``),
+        adopted with its worker; by default the controller makes its own."""
         super().__init__(parent)
         self._paths = paths
         self._settings = settings
-        self.tasks = TaskRunner(self)
+        if engine is None:
+            self.tasks = TaskRunner(self)
+            self.engine = Engine(paths, settings, self.tasks, self)
+        else:
+            self.tasks, self.engine = engine.tasks, engine
+            self.tasks.setParent(self)
+            engine.setParent(self)
+            QTimer.singleShot(0, self._catch_up_with_engine)
         # Journal writes (fsync) off the GUI thread; one thread keeps their order.
         self._journal_tasks = TaskRunner(self, name="aria-tray-journal")
-        self.engine = Engine(paths, settings, self.tasks, self)
         self._journal = LinkJournal(paths.journal_file)
         self._draining = False
         self._started_at = time.time()  # journal entries older than this are replays
@@ -111,7 +120,16 @@ class Controller(TaskControls, EngineSettingsControl):
     # -- life -------------------------------------------------------------
     def start(self) -> None:
         self._journal.compact()
-        self.engine.start()
+        if self.engine.state == EngineState.STOPPED:  # else: adopted, already started
+            self.engine.start()
+
+    @Slot()
+    def _catch_up_with_engine(self) -> None:
+        """Tell, from the event loop, what an adopted engine did before we listened."""
+        if self.engine.has_launched:
+            self.engine_launched.emit()
+        if self.engine.state == EngineState.FAILED:
+            self._on_engine_state(self.engine.state)
 
     def stop(self, on_stopped: Any) -> None:
         """Stop polling, then the engine; ``on_stopped`` runs when aria2c is gone."""

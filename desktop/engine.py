@@ -106,6 +106,7 @@ class Engine(EngineStop, QObject):
         # Bumped by every start() and stop(): a callback queued by an older
         # start (an orphan check still on the worker) must not launch again.
         self._generation = 0
+        self.has_launched = False  # an aria2c was started once (``launched`` was emitted)
 
         self._probe_timer = QTimer(self)
         self._probe_timer.setInterval(PROBE_INTERVAL_MS)
@@ -122,6 +123,15 @@ class Engine(EngineStop, QObject):
     @property
     def state(self) -> EngineState:
         return self._state
+
+    @property
+    def tasks(self) -> TaskRunner:
+        """The worker of its RPC calls and probes (the controller's too)."""
+        return self._tasks
+
+    @property
+    def settings(self) -> EngineSettings:
+        return self._settings
 
     @property
     def client(self) -> Aria2Client | None:
@@ -164,6 +174,9 @@ class Engine(EngineStop, QObject):
         self._set_state(EngineState.STARTING)
         self._generation += 1
         generation = self._generation
+        if self._ownership.announce_now():
+            self._launch()  # no record: nothing a crash left, so no check to wait for
+            return
 
         def checked(report: object) -> None:
             self._after_orphan_check(generation, report)
@@ -224,6 +237,7 @@ class Engine(EngineStop, QObject):
         log.info("starting %s on 127.0.0.1:%d", binary, port)
         with children_in_job() as self._born_in_job:
             process.start()  # CreateProcess happens here, synchronously
+        self.has_launched = True
         self.launched.emit()
 
     @Slot()

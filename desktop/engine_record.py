@@ -54,6 +54,7 @@ log = logging.getLogger("aria_tray.engine")
 # A stop waits for the record's steps this long: one lock wait and its writes.
 BOOKKEEPING_WAIT_MS = int(ownership.LOCK_TIMEOUT_S * 1000) + 1_000
 STOP_NOW_BOOKKEEPING_S = 1.0  # stop_now's share, on top of STOP_NOW_BUDGET_S
+ANNOUNCE_NOW_LOCK_S = 0.2  # a start's own announcement waits this long for the lock
 
 
 class EngineRecord(QObject):
@@ -69,6 +70,26 @@ class EngineRecord(QObject):
         self._settle_timer = QTimer(self)
         self._settle_timer.setSingleShot(True)
         self._settle_timer.timeout.connect(self._settle_timed_out)
+
+    def announce_now(self) -> bool:
+        """Announce the start here and now, when no record is on disk; False if not done.
+
+        No record means a clean stop came last, so there is no orphan to look
+        for (the check reads nothing else): the first launch need not wait for
+        two trips to a worker and back through an event loop that, early in
+        start-up, does not run yet. The lock is normally free (we hold the
+        instance lock); if it is not, :data:`ANNOUNCE_NOW_LOCK_S` bounds the
+        wait and the caller takes the worker's way.
+        """
+        if self._steps or self._paths.ownership_file.exists():
+            return False
+        try:
+            ownership.announce_start(self._paths, ANNOUNCE_NOW_LOCK_S)
+        except Exception as exc:
+            log.info("announcing the aria2c start from here failed (%s); the worker will", exc)
+            return False
+        self._ours = True
+        return True
 
     def announce(self, then: Callable[[], None]) -> None:
         """Record that this app is about to launch aria2c; then, on the GUI thread, ``then()``.

@@ -171,6 +171,28 @@ class IpcServer(QObject):
     def active_connections(self) -> int:
         return len(self._conns)
 
+    @property
+    def has_knocking(self) -> bool:
+        """Whether a launch's connection waits in the system's queue, not yet accepted.
+
+        Read with ``select`` on the listening socket: nothing is accepted or
+        changed. For a caller about to keep the GUI thread busy (the UI
+        build), which lets the event loop take it first. POSIX only (a named
+        pipe has no such queue to look at): False on Windows.
+        """
+        if sys.platform == "win32" or not self._server.isListening():
+            return False
+        fd = int(self._server.socketDescriptor())
+        if fd < 0:
+            return False
+        import select
+
+        try:
+            readable, _, _ = select.select([fd], [], [], 0)
+        except (OSError, ValueError):
+            return False
+        return bool(readable)
+
     def listen(self) -> None:
         """Start listening; call only while holding the :class:`InstanceLock`.
 

@@ -155,7 +155,9 @@ class Chaos:
     def restart_gave_up_engine(self) -> None:
         """Five aria2c crashes within a minute stop the restarts (by design): quit."""
         state = self._status().get("engine_state")
-        assert state == "failed", f"no aria2c, engine {state!r} (seed {SEED})"
+        assert state == "failed", (
+            f"no aria2c, engine {state!r} (seed {SEED}); {self._what_is_left()}"
+        )
         self.counts["engine gave up"] += 1
         self.home.run("--quit", timeout=60)
         self.check_no_orphans()
@@ -237,19 +239,20 @@ class Chaos:
             wait_until(lambda: not self.home.aria2c_processes(), 30)
             wait_until(lambda: self.primary_pid() is None, 30)
         except TimeoutError:
-            left = [(p.pid, p.info.get("cmdline")) for p in self._home_processes()]
             raise AssertionError(
                 f"processes left 30 s after the app was gone or asked to quit "
-                f"(seed {SEED}): {left}; lock holder {self.primary_pid()}\n"
-                f"Log (tail):\n{self.home.log_text()[-6000:]}"
+                f"(seed {SEED}); {self._what_is_left()}"
             ) from None
         self.counts["orphan checks"] += 1
 
-    def _home_processes(self) -> list[psutil.Process]:
-        return [
-            *self.home.aria2c_processes(),
-            *self.home.app_processes(),
-        ]
+    def _what_is_left(self) -> str:
+        """The home's processes, the lock holder and the log's tail, for a failure's message."""
+        found = [*self.home.aria2c_processes(), *self.home.app_processes()]
+        left = [(p.pid, p.info.get("cmdline")) for p in found]
+        return (
+            f"processes {left}; lock holder {self.primary_pid()}\n"
+            f"Log (tail):\n{self.home.log_text()[-6000:]}"
+        )
 
 
 # -- the faults -------------------------------------------------------------

@@ -7,7 +7,7 @@ doorbell before that is journaled and acknowledged as always. Clients talk
 to the real doorbell (a socket; on Windows a named pipe) from a thread, as
 a second launch would. To hold the "before the UI" moment open without
 timing, a job occupies the controller's single worker thread: the engine's
-orphan check (and so the launch) queues behind it.
+orphan check after a crash (and so the launch) queues behind it.
 """
 
 from __future__ import annotations
@@ -22,6 +22,8 @@ import pytest
 
 from aria2_core.ipc_protocol import decode_reply, encode_request
 from aria2_core.journal import LinkJournal
+from aria2_core.ownership import OwnershipRecord, write_record
+from aria2_core.paths import AppPaths
 from desktop import app as app_module
 from desktop import single_instance
 from desktop.app import PrimaryApp
@@ -30,8 +32,14 @@ from support.app_world import WAIT_MS, AppWorld, in_thread
 from support.raw_ipc import RawClient
 
 
-def hold_worker(primary: PrimaryApp) -> threading.Event:
-    """Occupy the controller's worker until the returned event is set."""
+def hold_worker(primary: PrimaryApp, paths: AppPaths) -> threading.Event:
+    """Hold the launch back: occupy the controller's worker until the returned event is set.
+
+    Only a start after a crash checks for orphans on that worker (with no
+    ownership record on disk aria2c is launched at once), so a record a
+    crashed app left, naming an aria2c long gone, is planted first.
+    """
+    write_record(paths, OwnershipRecord(2**22 + 1, 1.0, "aria2c", str(paths.conf_file), 1, 1))
     release = threading.Event()
     primary.controller.tasks.run(lambda: release.wait(60))
     return release
@@ -58,7 +66,7 @@ def test_links_and_show_before_the_ui_are_acknowledged_then_honoured(
 ) -> None:
     monkeypatch.setattr(app_module, "UI_FALLBACK_MS", WAIT_MS)  # only the launch builds the UI
     primary = world.primary()
-    release = hold_worker(primary)
+    release = hold_worker(primary, world.paths)
     try:
         primary.start([])
         link = "http://127.0.0.1:9/before-the-ui.bin"
@@ -90,7 +98,7 @@ def test_a_slow_engine_start_does_not_keep_the_ui_away(
 ) -> None:
     monkeypatch.setattr(app_module, "UI_FALLBACK_MS", 50)
     primary = world.primary()
-    release = hold_worker(primary)  # the orphan check, and so the launch, waits
+    release = hold_worker(primary, world.paths)  # the orphan check, and so the launch, waits
     try:
         primary.start([])
         qtbot.waitUntil(lambda: primary.ui is not None, timeout=WAIT_MS)
