@@ -119,9 +119,15 @@ def test_launches_being_answered_come_before_the_ui(
     primary = world.primary()
     launched: list[bool] = []
     primary.controller.engine_launched.connect(lambda: launched.append(True))
+    # The launch (which brings the UI) comes once the launch below is connected:
+    # held back behind the worker, as in the tests above.
+    release = hold_worker(primary, world.paths)
     primary.start([])
     with RawClient(world.paths.server_name) as client:  # a launch that has not sent its line yet
-        qtbot.waitUntil(lambda: primary.server.active_connections == 1, timeout=WAIT_MS)
+        try:
+            qtbot.waitUntil(lambda: primary.server.active_connections == 1, timeout=WAIT_MS)
+        finally:
+            release.set()
         qtbot.waitUntil(lambda: bool(launched), timeout=WAIT_MS)
         qtbot.wait(100)
         assert primary.ui is None, "the UI was built while a launch waited for its answer"
