@@ -93,8 +93,8 @@ class PrimaryApp(QObject):
             store = SettingsStore(paths.settings_file)
             self.controller = Controller(paths, engine_settings(store.load()), self)
         else:
-            store, engine = early.store, early.engine
-            self.controller = Controller(paths, engine.settings, self, engine=engine)
+            store = early.store
+            self.controller = Controller(paths, early.settings, self, engine=early.engine)
         self.preferences = Preferences(store, self.controller, self)
         self.server = IpcServer(paths.server_name, self._handle_request, self)
         self.signals = SignalRelay(self)

@@ -25,7 +25,6 @@ from aria2_core.paths import AppPaths
 
 from .frozen_env import attach_parent_console, restore_process_environment
 from .ipc_client import (
-    PrimaryUnavailable,
     forward_or_acquire,
     lock_holder_alive,
 )
@@ -145,17 +144,15 @@ def _control(paths: AppPaths, cmd: str) -> int:
             deadline=CONTROL_WAIT_S,
             lock_path=paths.lock_file,
         )
-        if result is None:
-            raise PrimaryUnavailable(f"no primary on {paths.server_name}")
-    except PrimaryUnavailable:
+    except IpcError as exc:  # a refusal, a garbled reply, a holder that never answers
+        _err(str(exc))
+        return EXIT_ERROR
+    if result is None:  # nobody answers and nobody holds the lock
         if cmd == "status":
             _print_json({"running": False, "home": str(paths.home)})
         else:
             _err(f"{APP_NAME} is not running.")
         return EXIT_NOT_RUNNING
-    except IpcError as exc:
-        _err(str(exc))
-        return EXIT_ERROR
     if cmd == "status":
         _print_json(result)
     elif cmd == "quit":

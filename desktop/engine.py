@@ -130,10 +130,6 @@ class Engine(EngineStop, QObject):
         return self._tasks
 
     @property
-    def settings(self) -> EngineSettings:
-        return self._settings
-
-    @property
     def client(self) -> Aria2Client | None:
         """The RPC client while ready; use it from the task runner only."""
         return self._client if self._state == EngineState.READY else None

@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtWidgets import QApplication
 
 from aria2_core import APP_NAME, __version__
+from aria2_core.config import EngineSettings
 from aria2_core.errors import AriaTrayError
 from aria2_core.paths import AppPaths
 
@@ -46,9 +47,10 @@ log = logging.getLogger("aria_tray.app")
 
 @dataclass(frozen=True)
 class EarlyEngine:
-    """What start-up made before the app: the settings store and the started engine."""
+    """What start-up made before the app: the settings store, what it said, the started engine."""
 
     store: SettingsStore
+    settings: EngineSettings
     engine: Engine
 
 
@@ -58,9 +60,10 @@ def start_engine_early(paths: AppPaths) -> EarlyEngine:
     The engine has no parent yet: the controller adopts it and its worker.
     """
     store = SettingsStore(paths.settings_file)
-    engine = Engine(paths, engine_settings(store.load()), TaskRunner())
+    settings = engine_settings(store.load())
+    engine = Engine(paths, settings, TaskRunner())
     engine.start()
-    return EarlyEngine(store, engine)
+    return EarlyEngine(store, settings, engine)
 
 
 def raise_fd_limit() -> None:
