@@ -7,6 +7,10 @@ data goes to a temporary file in the same folder, created user-only (0600)
 from the first byte, is fsync'd, renamed
 over the target, and the folder is fsync'd so the rename itself survives a
 power cut.
+
+On Windows another process holding the file (an antivirus, an indexer, a
+second process of ours reading it) makes the rename, or a read during the
+rename, fail for a moment; both wait that out (:func:`read_bytes`).
 """
 
 from __future__ import annotations
@@ -14,9 +18,41 @@ from __future__ import annotations
 import os
 import sys
 import tempfile
+import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 PRIVATE_MODE = 0o600
+# How long a replace or a read waits for another process to let go of the
+# file. Windows only: a scanner or indexer holds a new file for milliseconds,
+# seldom for more than a second; a file denied for longer is an error.
+SHARING_WAIT_S = 2.0
+
+_T = TypeVar("_T")
+
+
+def _through_sharing(action: Callable[[], _T]) -> _T:
+    """``action()``, retried on Windows while it fails for a file someone holds open.
+
+    Windows refuses to rename over a file opened without ``FILE_SHARE_DELETE``
+    (Python's own ``open`` shares no delete), and to open a file that is being
+    replaced, both as ``PermissionError`` (ERROR_ACCESS_DENIED or
+    ERROR_SHARING_VIOLATION). Neither says whether it will pass, so it is
+    retried with backoff until :data:`SHARING_WAIT_S` is up, then raised.
+    """
+    if sys.platform != "win32":
+        return action()
+    deadline = time.monotonic() + SHARING_WAIT_S
+    pause = 0.001
+    while True:
+        try:
+            return action()
+        except PermissionError:
+            if time.monotonic() >= deadline:
+                raise
+            time.sleep(pause)
+            pause = min(pause * 2, 0.05)
 
 
 def fsync_dir(folder: Path) -> None:
@@ -53,7 +89,7 @@ def write_atomic(path: Path, data: bytes, mode: int | None = PRIVATE_MODE) -> No
             os.fsync(handle.fileno())
         if sys.platform != "win32":
             os.chmod(tmp_name, mode)
-        os.replace(tmp_name, path)
+        _through_sharing(lambda: os.replace(tmp_name, path))
     except BaseException:
         try:
             os.unlink(tmp_name)
@@ -61,3 +97,15 @@ def write_atomic(path: Path, data: bytes, mode: int | None = PRIVATE_MODE) -> No
             pass
         raise
     fsync_dir(folder)
+
+
+def read_bytes(path: Path) -> bytes:
+    """The bytes of a file we replace with :func:`write_atomic`.
+
+    On Windows, an open in the instant another process renames over the file
+    answers ``PermissionError``; so does one while an antivirus holds it
+    exclusively. That passes, and a reader that took it for "unreadable" would
+    start over from nothing (and save nothing back over the file). So the read
+    waits it out, a bounded while. ``FileNotFoundError`` is never retried.
+    """
+    return _through_sharing(path.read_bytes)

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .atomic_file import write_atomic
+from .atomic_file import read_bytes, write_atomic
 from .json_pieces import dumps_in_pieces
 from .models import DownloadInfo, FileInfo
 
@@ -271,7 +271,7 @@ class HistoryStore:
     # -- disk ---------------------------------------------------------------
     def _load(self) -> None:
         try:
-            raw = self.path.read_bytes()
+            raw = read_bytes(self.path)
         except FileNotFoundError:
             return
         except OSError as exc:

@@ -36,7 +36,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .atomic_file import PRIVATE_MODE, fsync_dir, write_atomic
+from .atomic_file import PRIVATE_MODE, fsync_dir, read_bytes, write_atomic
 from .errors import LinkError
 from .links import LinkKind, is_remote, parse_link
 
@@ -279,7 +279,7 @@ class LinkJournal:
 
     def _read_pending(self) -> list[JournalEntry]:
         try:
-            data = self.path.read_bytes()
+            data = read_bytes(self.path)
         except FileNotFoundError:
             return []
         entries: dict[str, JournalEntry] = {}

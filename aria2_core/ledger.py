@@ -38,7 +38,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from .atomic_file import write_atomic
+from .atomic_file import read_bytes, write_atomic
 from .json_pieces import dumps_in_pieces
 from .models import DownloadInfo, FileInfo
 
@@ -329,7 +329,7 @@ class DownloadLedger:
     # -- disk ---------------------------------------------------------------
     def _load(self) -> None:
         try:
-            data = json.loads(self.path.read_bytes().decode("utf-8"))
+            data = json.loads(read_bytes(self.path).decode("utf-8"))
             items = data["origins"]
         except FileNotFoundError:
             return

@@ -31,6 +31,7 @@ from dataclasses import asdict, dataclass
 from filelock import FileLock
 from filelock import Timeout as FileLockTimeout
 
+from .atomic_file import read_bytes
 from .config import write_private_file
 from .errors import OwnershipError
 from .paths import AppPaths
@@ -110,13 +111,13 @@ def read_record(paths: AppPaths) -> OwnershipRecord | None:
     """The current record, or None when there is none or it cannot be trusted."""
     try:
         with _lock(paths):
-            text = paths.ownership_file.read_text(encoding="utf-8")
+            raw = read_bytes(paths.ownership_file)
     except FileNotFoundError:
         return None
     except (OSError, FileLockTimeout) as exc:
         raise OwnershipError(f"Cannot read {paths.ownership_file}: {exc}") from exc
     try:
-        data = json.loads(text)
+        data = json.loads(raw.decode("utf-8"))
         return OwnershipRecord(
             pid=int(data["pid"]),
             create_time=float(data["create_time"]),
@@ -147,7 +148,7 @@ def clear_record(paths: AppPaths, only_pid: int | None = None, only_app: int | N
         with _lock(paths):
             if only_pid is not None or only_app is not None:
                 try:
-                    current = json.loads(paths.ownership_file.read_text(encoding="utf-8"))
+                    current = json.loads(read_bytes(paths.ownership_file).decode("utf-8"))
                     if only_pid is not None and int(current.get("pid", -1)) != only_pid:
                         return
                     if only_app is not None and int(current.get("app_pid", -1)) != only_app:
