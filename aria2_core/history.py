@@ -195,6 +195,9 @@ class HistoryStore:
         self._lock = threading.RLock()
         self._records: dict[str, HistoryRecord] = {}
         self._downloads: list[HistoryDownload] | None = None
+        # Set when the file could be neither read nor moved aside: saving
+        # would replace a history we never read, so this run keeps to memory.
+        self._unsaved_reason = ""
         self._load()
 
     # -- reading ------------------------------------------------------------
@@ -275,7 +278,7 @@ class HistoryStore:
         except FileNotFoundError:
             return
         except OSError as exc:
-            log.warning("cannot read history %s: %s", self.path, exc)
+            self._set_aside(f"unreadable ({exc})")
             return
         try:
             data = json.loads(raw.decode("utf-8"))
@@ -296,15 +299,23 @@ class HistoryStore:
         self._trim()
 
     def _set_aside(self, reason: str) -> None:
-        """Keep a broken file for the user to inspect rather than overwrite it."""
+        """Keep a broken file for the user to inspect rather than overwrite it.
+
+        A file that cannot even be moved is left where it is, and this run's
+        history stays in memory: a save would replace what was never read.
+        """
         target = self.path.with_name(f"{self.path.name}.broken-{int(time.time())}")
         log.warning("history %s is %s; moved to %s", self.path, reason, target)
         try:
             os.replace(self.path, target)
         except OSError as exc:
             log.warning("could not move the broken history aside: %s", exc)
+            self._unsaved_reason = f"{self.path} is {reason} and could not be moved ({exc})"
 
     def _save(self) -> None:
+        if self._unsaved_reason:
+            log.warning("history not saved: %s", self._unsaved_reason)
+            return
         body = {
             "version": FORMAT_VERSION,
             "records": [r.to_json() for r in self._records.values()],

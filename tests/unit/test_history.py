@@ -147,3 +147,37 @@ def test_from_download_keeps_what_retry_and_delete_need() -> None:
 def test_should_record(status: str, code: int, extra: dict, kept: bool) -> None:
     info = DownloadInfo(gid="g", status=status, error_code=code, **extra)
     assert should_record(info) is kept
+
+
+def test_a_history_that_cannot_be_read_is_set_aside_not_overwritten(tmp_path: Path) -> None:
+    path = tmp_path / "history.json"
+    path.mkdir()  # a read fails with an OSError that is not "no such file"
+    (path / "inside").write_text("the user's")
+    store = HistoryStore(path)
+    assert store.records() == []
+    kept = [p for p in tmp_path.iterdir() if p.name.startswith("history.json.broken-")]
+    assert len(kept) == 1 and (kept[0] / "inside").read_text() == "the user's"
+    store.add(record("a"))
+    assert [r.gid for r in HistoryStore(path).records()] == ["a"]
+
+
+def test_a_history_that_can_be_neither_read_nor_moved_is_never_saved_over(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = tmp_path / "history.json"
+    HistoryStore(path).add(record("old"))
+    before = path.read_bytes()
+
+    def held(*_: object) -> bytes:
+        raise PermissionError("held by another program")
+
+    # Another program holds the file past the read's wait: neither read nor rename works.
+    monkeypatch.setattr("aria2_core.history.read_bytes", held)
+    monkeypatch.setattr("aria2_core.history.os.replace", held)
+    store = HistoryStore(path)
+    monkeypatch.undo()
+    store.add(record("new"))  # kept in memory for this run; the unread file is not replaced
+    assert [r.gid for r in store.records()] == ["new"]
+    assert path.read_bytes() == before
+    assert "not saved" in caplog.text
+    assert [r.gid for r in HistoryStore(path).records()] == ["old"]
