@@ -15,7 +15,9 @@ rename, fail for a moment; both wait that out (:func:`read_bytes`).
 
 from __future__ import annotations
 
+import logging
 import os
+import re
 import sys
 import tempfile
 import time
@@ -29,7 +31,15 @@ PRIVATE_MODE = 0o600
 # seldom for more than a second; a file denied for longer is an error.
 SHARING_WAIT_S = 2.0
 
+# A temporary write_atomic left when its process died between creating and
+# renaming it is removed by the next start once it is this old: no write
+# lasts that long, so no writer, in this process or another, is still at it.
+STALE_TEMPORARY_S = 600.0
+# mkstemp's names: the prefix we give, 8 characters of its own, the suffix.
+_TEMPORARY = re.compile(r"\..+\.[a-z0-9_]{8}\.tmp")
+
 _T = TypeVar("_T")
+log = logging.getLogger("aria_tray.atomic_file")
 
 
 def _through_sharing(action: Callable[[], _T]) -> _T:
@@ -109,3 +119,40 @@ def read_bytes(path: Path) -> bytes:
     waits it out, a bounded while. ``FileNotFoundError`` is never retried.
     """
     return _through_sharing(path.read_bytes)
+
+
+def remove_stale_temporaries(
+    folders: tuple[Path, ...], older_than_s: float = STALE_TEMPORARY_S
+) -> list[Path]:
+    """Remove what :func:`write_atomic` left in ``folders`` when a crash cut it short.
+
+    Only names of its making (``.<name>.<8 random>.tmp``) older than
+    ``older_than_s`` go. Such a file may be a copy of the aria2c conf, secret
+    included, so it must not linger. Returns what was removed; a file that
+    cannot be removed is logged and left.
+    """
+    removed: list[Path] = []
+    oldest_kept = time.time() - older_than_s
+    for folder in folders:
+        try:
+            entries = list(os.scandir(folder))
+        except OSError:
+            continue  # not made yet, or unreadable: nothing of ours to sweep
+        for entry in entries:
+            if not _TEMPORARY.fullmatch(entry.name):
+                continue
+            try:
+                if not entry.is_file(follow_symlinks=False):
+                    continue
+                if entry.stat(follow_symlinks=False).st_mtime > oldest_kept:
+                    continue
+                os.unlink(entry.path)
+            except FileNotFoundError:
+                continue
+            except OSError as exc:
+                log.warning("could not remove a temporary left by a crash, %s: %s", entry.path, exc)
+                continue
+            removed.append(Path(entry.path))
+    if removed:
+        log.info("removed %d temporaries left by a crash mid-write", len(removed))
+    return removed

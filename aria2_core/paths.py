@@ -138,6 +138,12 @@ class AppPaths:
     def settings_file(self) -> Path:
         return self.home / "settings.ini"
 
+    @property
+    def rewritten_folders(self) -> tuple[Path, ...]:
+        """Where files are replaced through ``atomic_file.write_atomic``, whose
+        temporaries a crash mid-write leaves behind."""
+        return (self.home, self.engine_dir, self.metadata_dir)
+
     def ensure(self) -> None:
         """Create the folders, user-only, so the socket and secrets stay private.
 

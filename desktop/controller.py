@@ -33,6 +33,7 @@ from typing import Any
 
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
+from aria2_core.atomic_file import remove_stale_temporaries
 from aria2_core.config import EngineSettings
 from aria2_core.intake import EntryOutcome, hand_over
 from aria2_core.journal import LinkJournal
@@ -120,6 +121,9 @@ class Controller(TaskControls, EngineSettingsControl):
     # -- life -------------------------------------------------------------
     def start(self) -> None:
         self._journal.compact()
+        # What a crash mid-write left (we hold the lock: no other primary writes here).
+        folders = self._paths.rewritten_folders
+        self._journal_tasks.run(lambda: remove_stale_temporaries(folders))
         if self.engine.state == EngineState.STOPPED:  # else: adopted, already started
             self.engine.start()
 

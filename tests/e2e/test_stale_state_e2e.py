@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import socket
+import time
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, ExitStack, contextmanager
 
@@ -145,3 +146,40 @@ def test_normal_start_despite(app_home: AppHome, case: str) -> None:
         second = app_home.run(timeout=30)
         assert second.returncode == 0, second.stderr
         assert counts(app_home) == (1, 1)
+
+
+def test_temporaries_a_killed_write_left_are_swept_at_start(app_home: AppHome) -> None:
+    """A SIGKILL between write_atomic's mkstemp and its rename leaves ``.<name>.<rnd>.tmp``.
+
+    Nothing else ever removes one, so every crash mid-write would leave a file
+    (one may hold a copy of the RPC secret) in the home for good. The next
+    primary sweeps those old enough that no writer can still be at work, and
+    nothing else: not a fresh one, not a file of the user's.
+    """
+    paths = AppPaths.for_home(app_home.home)
+    paths.ensure()
+    paths.metadata_dir.mkdir(parents=True, exist_ok=True)
+    an_hour_ago = time.time() - 3600
+    stale = [
+        paths.home / ".history.json.k3j_9x2a.tmp",
+        paths.engine_dir / ".aria2.conf.zz81mq0p.tmp",
+        paths.engine_dir / ".owned-aria2c.json.a1b2c3d4.tmp",
+        paths.metadata_dir / ".0f3c.torrent.qqqqqqqq.tmp",
+    ]
+    kept = [
+        paths.home / "notes.tmp",  # not a name write_atomic makes
+        paths.engine_dir / ".session.txt.not-ours.tmp",
+        paths.home / ".history.json.fresh123.tmp",  # young: a writer may be at it
+    ]
+    for path in stale + kept:
+        path.write_bytes(b"rpc-secret=left behind\n")
+    for path in stale + kept[:2]:
+        os.utime(path, (an_hour_ago, an_hour_ago))
+
+    start_primary(app_home, timeout=READY_TIMEOUT_S)
+    deadline = time.monotonic() + READY_TIMEOUT_S
+    while any(p.exists() for p in stale) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert [p.name for p in stale if p.exists()] == []
+    assert [p.name for p in kept if not p.exists()] == []
+    assert counts(app_home) == (1, 1)
