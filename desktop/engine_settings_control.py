@@ -252,10 +252,9 @@ class EngineSettingsControl:
 
         Waiting for it would add its whole timeout (10 s) to a blocking stop.
         """
-        if self._helper_runs is not None:
-            self._helper_runs.cancel_all()
-        if self._catalog_tasks is not None:
-            self._catalog_tasks.shutdown()
+        # Made here if need be, so that what is asked later is refused, not run.
+        self._helpers().cancel_all()
+        self._option_worker().shutdown()
 
 
 def _later(callback: ApplyCallback | None, problems: list[str]) -> None:

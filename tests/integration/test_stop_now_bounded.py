@@ -132,3 +132,21 @@ def test_stop_now_ends_an_rpc_call_in_flight_to_a_frozen_aria2c(
         if not gone(aria2c):
             thaw(aria2c.pid)
     assert gone(aria2c)
+
+
+def test_no_helper_run_starts_after_stop_now(
+    qtbot: Any, world: AppWorld, hung_binary: Path
+) -> None:
+    """A settings check queued behind the stop must not run the binary when the app is gone.
+
+    Such a run outlives the stop: it may write its option cache into a home
+    that is already deleted (recreating it), or be left running for 10 s.
+    """
+    c = world.controller()
+    c.stop_now()
+    errors: list[BaseException] = []
+    done: list[object] = []
+    c.fetch_known_options(str(hung_binary), on_done=done.append, on_error=errors.append)
+    qtbot.wait(500)  # long enough for a run to have started and written its pid
+    assert list(hung_binary.parent.glob("*.pid")) == []
+    assert done == [] and errors == []
