@@ -121,6 +121,23 @@ def read_bytes(path: Path) -> bytes:
     return _through_sharing(path.read_bytes)
 
 
+def set_aside(path: Path, reason: str) -> bool:
+    """Move a file we cannot use to ``<name>.broken-<time>`` beside it, for the user.
+
+    A store that cannot read its file must not save over it: what it could
+    not read may be all the user had. Returns False (logged) when the file
+    cannot be moved either; the caller must then leave it alone.
+    """
+    target = path.with_name(f"{path.name}.broken-{int(time.time())}")
+    log.warning("%s is %s; moving it to %s", path, reason, target)
+    try:
+        _through_sharing(lambda: os.replace(path, target))
+    except OSError as exc:
+        log.warning("could not move %s aside (%s): it is left as it is", path, exc)
+        return False
+    return True
+
+
 def remove_stale_temporaries(
     folders: tuple[Path, ...], older_than_s: float = STALE_TEMPORARY_S
 ) -> list[Path]:

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import threading
 import time
 from collections.abc import Iterable, Mapping
@@ -25,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .atomic_file import read_bytes, write_atomic
+from .atomic_file import read_bytes, set_aside, write_atomic
 from .json_pieces import dumps_in_pieces
 from .models import DownloadInfo, FileInfo
 
@@ -304,13 +303,8 @@ class HistoryStore:
         A file that cannot even be moved is left where it is, and this run's
         history stays in memory: a save would replace what was never read.
         """
-        target = self.path.with_name(f"{self.path.name}.broken-{int(time.time())}")
-        log.warning("history %s is %s; moved to %s", self.path, reason, target)
-        try:
-            os.replace(self.path, target)
-        except OSError as exc:
-            log.warning("could not move the broken history aside: %s", exc)
-            self._unsaved_reason = f"{self.path} is {reason} and could not be moved ({exc})"
+        if not set_aside(self.path, reason):
+            self._unsaved_reason = f"{self.path} is {reason} and could not be moved aside"
 
     def _save(self) -> None:
         if self._unsaved_reason:

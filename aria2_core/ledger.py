@@ -38,7 +38,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from .atomic_file import read_bytes, write_atomic
+from .atomic_file import read_bytes, set_aside, write_atomic
 from .json_pieces import dumps_in_pieces
 from .models import DownloadInfo, FileInfo
 
@@ -140,6 +140,11 @@ class DownloadLedger:
         self.session_file = session_file  # its entries' copies are never deleted
         self._lock = threading.RLock()
         self._origins: dict[str, Origin] = {}
+        # A file that could not be read says nothing about which copies are
+        # unused, so none is deleted this run; one that could not even be
+        # moved aside is never saved over (what it holds was never read).
+        self._unread = False
+        self._unsaved_reason = ""
         self._load()
 
     # -- reading ------------------------------------------------------------
@@ -309,6 +314,8 @@ class DownloadLedger:
 
     def _drop_unused_metadata(self) -> None:
         """Delete the private copies no record uses, unless aria2's session names them."""
+        if self._unread:
+            return
         used = {o.file for o in self._origins.values() if o.file}
         try:
             names = [p for p in self.metadata_dir.iterdir() if p.name not in used]
@@ -331,10 +338,14 @@ class DownloadLedger:
         try:
             data = json.loads(read_bytes(self.path).decode("utf-8"))
             items = data["origins"]
+            if not isinstance(items, list):
+                raise ValueError("no list of origins")
         except FileNotFoundError:
             return
-        except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError) as exc:
-            log.warning("cannot read %s (%s); starting a new one", self.path, exc)
+        except (OSError, ValueError, KeyError, TypeError, RecursionError) as exc:
+            self._unread = True
+            if not set_aside(self.path, f"unreadable ({exc})"):
+                self._unsaved_reason = f"{self.path} could not be read or moved aside ({exc})"
             return
         for item in items:
             try:
@@ -345,6 +356,9 @@ class DownloadLedger:
             self._origins[origin.gid] = origin
 
     def _save(self) -> None:
+        if self._unsaved_reason:
+            log.warning("not saved: %s", self._unsaved_reason)
+            return
         body = {"version": FORMAT_VERSION, "origins": [o.to_json() for o in self._origins.values()]}
         data = dumps_in_pieces(body).encode("ascii")  # the GIL is free between records
         try:

@@ -173,7 +173,7 @@ def test_a_history_that_can_be_neither_read_nor_moved_is_never_saved_over(
 
     # Another program holds the file past the read's wait: neither read nor rename works.
     monkeypatch.setattr("aria2_core.history.read_bytes", held)
-    monkeypatch.setattr("aria2_core.history.os.replace", held)
+    monkeypatch.setattr("aria2_core.atomic_file.os.replace", held)
     store = HistoryStore(path)
     monkeypatch.undo()
     store.add(record("new"))  # kept in memory for this run; the unread file is not replaced

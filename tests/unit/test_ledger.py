@@ -6,6 +6,8 @@ import stat
 import sys
 from pathlib import Path
 
+import pytest
+
 from aria2_core.ledger import MAGNET, TORRENT, DownloadLedger, Origin, Progress
 from aria2_core.models import DownloadInfo, FileInfo
 from aria2_core.session_restore import restore_entries
@@ -194,3 +196,48 @@ def test_a_magnets_entry_loads_from_the_kept_metadata_under_the_rows_gid(tmp_pat
     text, moved = adopt_copies(ledger, f"{magnet}\n gid={'m' * 16}\n dir=/dl\n")
     assert moved == []
     assert text == f"{tmp_path / 'metadata' / name}\n gid={'r' * 16}\n dir=/dl\n"
+
+
+def test_a_broken_ledger_is_set_aside_and_no_copy_is_deleted_for_it(tmp_path: Path) -> None:
+    """A ledger that cannot be read says nothing about which copies are unused.
+
+    Before: it was taken for an empty one, saved over at the next change,
+    and every private .torrent copy aria2's session did not name was deleted.
+    """
+    first = _ledger(tmp_path)
+    name = first.keep_metadata(b"d4:infod4:name1:xee", TORRENT)
+    first.record([Origin("a" * 16, TORRENT, file=name)])
+    (tmp_path / "downloads.json").write_bytes(b'{"version": 1, "origins": [ torn')
+
+    ledger = _ledger(tmp_path)
+    ledger.record([Origin("b" * 16, TORRENT, file="")])
+    ledger.prune(lambda gid: False)  # a sweep that would drop every copy no record names
+
+    assert [p.name for p in (tmp_path / "metadata").iterdir()] == [name]
+    (aside,) = tmp_path.glob("downloads.json.broken-*")
+    assert aside.read_bytes() == b'{"version": 1, "origins": [ torn'
+
+
+def test_a_ledger_that_can_be_neither_read_nor_moved_is_never_saved_over(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first = _ledger(tmp_path)
+    first.record([Origin("a" * 16, MAGNET, uris=("magnet:?xt=urn:btih:" + "c" * 40,))])
+    before = (tmp_path / "downloads.json").read_bytes()
+
+    def held(*_: object) -> bytes:
+        raise PermissionError("held by another program")
+
+    monkeypatch.setattr("aria2_core.ledger.read_bytes", held)
+    monkeypatch.setattr("aria2_core.atomic_file.os.replace", held)
+    ledger = _ledger(tmp_path)
+    monkeypatch.undo()
+    ledger.record([Origin("b" * 16, MAGNET, uris=("magnet:?xt=urn:btih:" + "d" * 40,))])
+    assert (tmp_path / "downloads.json").read_bytes() == before
+    assert _ledger(tmp_path).get("a" * 16) is not None
+
+
+def test_a_ledger_whose_origins_are_not_a_list_is_set_aside_not_a_crash(tmp_path: Path) -> None:
+    (tmp_path / "downloads.json").write_bytes(b'{"version": 1, "origins": 5}')
+    assert _ledger(tmp_path).origins() == []
+    assert len(list(tmp_path.glob("downloads.json.broken-*"))) == 1
