@@ -109,8 +109,8 @@ def known_options(
         loaded = json.loads(cache_file.read_text(encoding="utf-8"))
         if isinstance(loaded, dict) and loaded.get("version") == _CACHE_VERSION:
             cache = loaded
-    except (OSError, ValueError):
-        pass
+    except (OSError, ValueError, RecursionError):
+        pass  # no cache, or a broken one: read the binary again
     entries = cache.get("binaries")
     entries = entries if isinstance(entries, dict) else {}
     entry = entries.get(key)

@@ -156,7 +156,7 @@ class LinuxHosts:
         try:
             data = json.loads((self.folder / RECORD_NAME).read_text(encoding="utf-8"))
             return [str(p) for p in data.get("created", [])]
-        except (OSError, ValueError, AttributeError):
+        except (OSError, ValueError, AttributeError, TypeError, RecursionError):
             return []
 
     def unregister(self, report: Report) -> None:
