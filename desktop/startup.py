@@ -33,6 +33,7 @@ from aria2_core.errors import AriaTrayError
 from aria2_core.paths import AppPaths
 
 from .engine import Engine
+from .heap import collect_on_this_thread_only
 from .i18n import install_translators, language_choice
 from .logging_setup import setup_logging
 from .settings import SettingsStore, engine_settings
@@ -106,6 +107,7 @@ def run_primary(paths: AppPaths, lock: InstanceLock, items: list[str], request_i
     qapp.setApplicationDisplayName(APP_NAME)
     qapp.setApplicationVersion(__version__)
     qapp.setQuitOnLastWindowClosed(False)
+    collect_on_this_thread_only(qapp)  # before the first worker: see desktop/heap.py
     install_translators(qapp, language_choice(paths))  # before any widget calls tr()
     early = start_engine_early(paths)
     from .app import PrimaryApp  # the rest of the app, imported while aria2c starts

@@ -39,6 +39,28 @@ from support.http_server import (
 from support.platforms import leave_out_missing_features, report_left_out
 
 
+@pytest.fixture(scope="session")
+def qapp(qapp: Any) -> Any:
+    """pytest-qt's QApplication, collecting cyclic garbage on this (the GUI) thread only.
+
+    As the app does (``desktop.heap``): otherwise a worker of one test may
+    collect a widget another test dropped, and deadlock with the GUI thread.
+    """
+    from desktop.heap import collect_on_this_thread_only
+
+    collect_on_this_thread_only(qapp)
+    return qapp
+
+
+@pytest.fixture(autouse=True)
+def _collect_due_garbage_on_the_gui_thread() -> Iterator[None]:
+    """Between tests too: a test that never spins the event loop leaves its garbage."""
+    yield
+    from desktop.heap import collect_due
+
+    collect_due()
+
+
 @pytest.fixture
 def http_server(tmp_path: Path) -> Iterator[FileServer]:
     """A real HTTP/1.1 server with Range support, serving ``tmp_path / "www"``."""

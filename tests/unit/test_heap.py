@@ -9,7 +9,10 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
+
+import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -43,12 +46,28 @@ def test_the_primarys_imports_leave_no_source_lines_on_the_heap() -> None:
     assert run_imports("plain")["cached"] > 100
 
 
-def test_collections_paused_nests_across_threads_and_restores_the_collector() -> None:
+@pytest.fixture
+def automatic_gc(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The collector as a process without a GUI-thread collector has it (conftest installs one)."""
+    import gc
+
+    from desktop import heap
+
+    was = gc.isenabled()
+    monkeypatch.setattr(heap, "_gui_thread_collects", False)
+    gc.enable()
+    try:
+        yield
+    finally:
+        (gc.enable if was else gc.disable)()
+
+
+def test_collections_paused_nests_across_threads_and_restores_the_collector(
+    automatic_gc: None,
+) -> None:
     """A refresh's rows are built with no GC; the collector is back on after, whatever happens."""
     import gc
     import threading
-
-    import pytest
 
     from desktop.heap import collections_paused
 
@@ -81,4 +100,4 @@ def test_collections_paused_nests_across_threads_and_restores_the_collector() ->
             pass
         assert not gc.isenabled()
     finally:
-        gc.enable()
+        gc.enable()  # the fixture puts back what the session had
