@@ -13,6 +13,7 @@ a leaked daemon is a bug in a test or a fixture, never noise.
 
 from __future__ import annotations
 
+import faulthandler
 import os
 import sys
 from collections.abc import Iterator
@@ -158,3 +159,37 @@ def pytest_terminal_summary(
     terminalreporter: pytest.TerminalReporter, config: pytest.Config
 ) -> None:
     report_left_out(terminalreporter, config)
+
+
+_backstop_out: Any = None  # the real stderr, for a dump while the test's output is captured
+
+
+def _timeout_of(item: pytest.Item) -> float:
+    """The test's pytest-timeout limit in seconds (its marker, else the ini's); 0 is none."""
+    marker = item.get_closest_marker("timeout")
+    if marker is not None:
+        value = marker.args[0] if marker.args else marker.kwargs.get("timeout", 0)
+    else:
+        value = item.config.getini("timeout") or 0
+    return float(value or 0)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> Iterator[None]:
+    """A backstop for pytest-timeout: a hang it cannot end ends the run, with every stack.
+
+    pytest-timeout's alarm runs in the main thread, so a main thread blocked
+    inside C++ (a deadlock on a Qt lock) never sees it, and the run stalls
+    until CI's own limit, silently. faulthandler's watchdog is a C thread:
+    at twice the test's limit it prints every thread's stack and exits.
+    """
+    global _backstop_out
+    if _backstop_out is None:  # between tests fd 2 is the real stderr: keep a copy of it
+        _backstop_out = os.fdopen(os.dup(2), "w")
+    limit = _timeout_of(item)
+    if limit > 0:
+        faulthandler.dump_traceback_later(limit * 2 + 60, exit=True, file=_backstop_out)
+    try:
+        yield
+    finally:
+        faulthandler.cancel_dump_traceback_later()
