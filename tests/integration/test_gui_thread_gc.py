@@ -33,13 +33,13 @@ class _Cycle:
         self.label = QLabel("garbage", self.widget)
 
 
-def _churn() -> None:
-    """Allocate container objects as a worker decoding a big JSON reply does."""
-    keep: list[object] = []
-    for n in range(300_000):
-        keep.append({"n": n})
-        if len(keep) > 1000:
-            keep.clear()
+def _decode(into: list[object]) -> None:
+    """Build container objects as a worker decoding a big JSON reply does.
+
+    They stay alive (handed back), so the allocations pass generation 0's
+    threshold: a collection is due, and the collector runs where it is run.
+    """
+    into.extend({"n": n} for n in range(20 * gc.get_threshold()[0]))
 
 
 def test_a_cycle_holding_widgets_is_collected_on_the_gui_thread(qtbot: Any) -> None:
@@ -50,13 +50,15 @@ def test_a_cycle_holding_widgets_is_collected_on_the_gui_thread(qtbot: Any) -> N
     weakref.finalize(cycle, lambda: collected_on.append(threading.get_ident()))
     del cycle
 
-    worker = threading.Thread(target=_churn, name="churn")
+    rows: list[object] = []
+    worker = threading.Thread(target=_decode, args=(rows,), name="decode")
     worker.start()
     worker.join()
     assert collected_on == [], "a worker collected the cycle"
 
     qtbot.waitUntil(lambda: bool(collected_on), timeout=heap.GUI_COLLECT_IDLE_MS * 3)
     assert collected_on == [gui]
+    assert rows  # alive until here
 
 
 def test_a_paused_block_does_not_turn_automatic_collection_back_on(qapp: Any) -> None:
