@@ -2,8 +2,8 @@
 
 One local HTTP server (:mod:`support.http_server`, no throttle) serves a
 1 GiB file. Two engines download it in five interleaved pairs in the same
-run, the order flipping from pair to pair (raw, app | app, raw | …) so
-neither always inherits the other's page cache and writeback:
+run, the order rotating from pair to pair so neither always inherits the
+other's page cache and writeback:
 
 * **raw**: a plain aria2c, the *same binary* the app runs, started with a
   conf file copied from the app's own ``aria2.conf`` (split,
@@ -28,8 +28,15 @@ Before the first round the bench checks that both aria2c report the same
 
 Reported: MB/s (10^6 bytes/s) end to end, and the headline: the median of
 the five pairs' ratios app/raw (target ≥ 95 %) with their spread (lowest
-and highest pair); a pair's two rounds run back to back, so a burst of
-load from elsewhere hits one pair, not one side. For information, the
+and highest pair); a pair's rounds run back to back, so a burst of load
+from elsewhere hits one pair, not one side.
+
+**The noise floor, in the same run.** Each pair also has a *control*
+round: raw aria2c again, the same download. Its ratio to the raw round
+(an A/A comparison) shows how far two identical rounds drift apart here;
+a gap between app and raw smaller than that spread is not told apart from
+noise by five pairs. The three rounds rotate (raw, app, control | app,
+control, raw | control, raw, app | …). For information, the
 transfer alone (from the moment the file appears on disk), how long each
 took to start (the app's figure is the forwarding launch: at ~500 MB/s a 1
 GiB round lasts ~2 s, so its ~80 ms weigh ~4 % in the end-to-end ratio),
@@ -327,6 +334,7 @@ def test_throughput(bench_env: dict[str, str], tmp_path: Path) -> None:
             outputs = [raw.dir / NAME, home.download_dir / NAME]
 
             raw_runs: list[Run] = []
+            control_runs: list[Run] = []
             app_runs: list[Run] = []
             app_cpu: list[float] = []
             for pair in range(PAIRS):
@@ -334,6 +342,12 @@ def test_throughput(bench_env: dict[str, str], tmp_path: Path) -> None:
                 def raw_round(pair: int = pair) -> None:
                     assert raw is not None
                     raw_runs.append(raw.download(server.url(NAME) + f"?pair={pair}"))
+                    verify(raw.dir / NAME, base)
+                    remove_download(raw.dir / NAME)
+
+                def control_round(pair: int = pair) -> None:
+                    assert raw is not None
+                    control_runs.append(raw.download(server.url(NAME) + f"?pair={pair}&control"))
                     verify(raw.dir / NAME, base)
                     remove_download(raw.dir / NAME)
 
@@ -346,8 +360,9 @@ def test_throughput(bench_env: dict[str, str], tmp_path: Path) -> None:
                     verify(home.download_dir / NAME, base)
                     remove_download(home.download_dir / NAME)
 
-                for one_round in (raw_round, app_round)[:: 1 if pair % 2 == 0 else -1]:
-                    one_round()
+                rounds = (raw_round, app_round, control_round)
+                for step in range(len(rounds)):
+                    rounds[(pair + step) % len(rounds)]()
             assert primary.poll() is None, "the app died during the bench"
     finally:
         if raw is not None:
@@ -360,11 +375,13 @@ def test_throughput(bench_env: dict[str, str], tmp_path: Path) -> None:
     app_mb = [r.mb_s for r in app_runs]
     ratio = statistics.median(app_mb) / statistics.median(raw_mb)
     per_pair = [a / r for a, r in zip(app_mb, raw_mb, strict=True)]
+    control_pair = [c.mb_s / r for c, r in zip(control_runs, raw_mb, strict=True)]
     rows = [
         AtLeast("raw aria2c: addUri → complete", raw_mb, None, "MB/s", 1, 0),
         AtLeast("app: exec `main.py URL` → complete", app_mb, None, "MB/s", 1, 0),
         AtLeast("app / raw, median of the pairs' ratios", per_pair, RATIO_TARGET, "%", 100, 1),
         AtLeast("  app / raw, ratio of the medians", [ratio], None, "%", 100, 1),
+        AtLeast("  control / raw (A/A: raw twice), pairs' ratios", control_pair, None, "%", 100, 1),
         AtLeast(
             "  raw: transfer only (file on disk → complete)",
             [r.transfer_mb_s for r in raw_runs],
@@ -414,14 +431,21 @@ def test_throughput(bench_env: dict[str, str], tmp_path: Path) -> None:
         if k in app_conf
     )
     notes = [
-        f"1 GiB, {PAIRS} interleaved pairs (raw, app | app, raw | …); app's options: {options}",
+        f"1 GiB, {PAIRS} interleaved pairs, each with an A/A control round (raw, app, control "
+        f"| app, control, raw | …); app's options: {options}",
         f"app / raw per pair: median {statistics.median(per_pair) * 100:.1f} %, spread "
         f"{min(per_pair) * 100:.1f}–{max(per_pair) * 100:.1f} % "
         "(lowest–highest pair): " + ", ".join(f"{r * 100:.0f} %" for r in per_pair),
         f"source written in {made:.1f} s; server: Python ThreadingHTTPServer in the bench "
         "process, loopback, no throttle",
-        "MB/s pair by pair (raw / app): "
-        + ", ".join(f"{r:.0f} / {a:.0f}" for r, a in zip(raw_mb, app_mb, strict=True)),
+        f"control / raw per pair (A/A, the noise floor): median "
+        f"{statistics.median(control_pair) * 100:.1f} %, spread {min(control_pair) * 100:.1f}–"
+        f"{max(control_pair) * 100:.1f} %: " + ", ".join(f"{r * 100:.0f} %" for r in control_pair),
+        "MB/s pair by pair (raw / app / control): "
+        + ", ".join(
+            f"{r:.0f} / {a:.0f} / {c.mb_s:.0f}"
+            for r, a, c in zip(raw_mb, app_mb, control_runs, strict=True)
+        ),
         f"{os.cpu_count()} CPUs: aria2c, the server and (app rounds) the app share them; "
         "other processes' CPU (e.g. a parallel test run) slows the rounds it overlaps",
     ]
