@@ -24,11 +24,14 @@ from __future__ import annotations
 
 import base64
 import itertools
+import sys
 import threading
+import time
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .atomic_file import SHARING_WAIT_S
 from .errors import LinkError, RpcConnectionError, RpcError, RpcUnauthorizedError
 from .json_pieces import LeafMemo, loads_in_pieces
 from .lean_requests import load as load_requests
@@ -364,8 +367,25 @@ class Aria2Client:
 
     # -- lifecycle -------------------------------------------------------------
     def save_session(self, timeout: float | None = None) -> str:
-        """Write aria2's ``--save-session`` file now; "OK", or RpcError when none is set."""
-        return self.call("aria2.saveSession", timeout=timeout)
+        """Write aria2's ``--save-session`` file now; "OK", or RpcError when none is set.
+
+        On Windows a save fails while another process holds the file (an
+        antivirus scanning what aria2c rewrites every second). aria2c's own
+        periodic save does not retry: it marks the session saved before it
+        writes, so the file would stay stale until the queue changes. This
+        save is retried, with backoff, for up to ``SHARING_WAIT_S``.
+        """
+        deadline = time.monotonic() + SHARING_WAIT_S
+        pause = 0.01
+        while True:
+            try:
+                return str(self.call("aria2.saveSession", timeout=timeout))
+            except RpcError as exc:
+                failed_write = "Failed to serialize session" in exc.message
+                if sys.platform != "win32" or not failed_write or time.monotonic() >= deadline:
+                    raise
+            time.sleep(pause)
+            pause = min(pause * 2, 0.2)
 
     def shutdown(self) -> str:
         return self.call("aria2.shutdown")

@@ -29,6 +29,7 @@ import pytest
 from aria2_core.atomic_file import read_bytes, write_atomic
 from aria2_core.history import HistoryRecord, HistoryStore
 from aria2_core.journal import LinkJournal
+from support.aria2_daemon import Aria2Daemon
 
 HOLD_S = 0.4  # how long the other process keeps the file open: a slow scan
 
@@ -154,3 +155,22 @@ def test_history_read_while_a_scanner_holds_it_is_not_taken_for_empty(
     _finished(procs[-1])
     assert loads > 0
     assert HistoryStore(target).get(record.gid) == record
+
+
+def test_a_session_save_waits_for_a_reader_that_holds_the_session_file(
+    aria2_daemon: Aria2Daemon, procs: list[subprocess.Popen[str]]
+) -> None:
+    """aria2c's own save fails while the file is held, and its periodic save never retries.
+
+    It marks the session saved before it writes, so one failed write leaves
+    the file stale (a finished download's cookie header in it, a new download
+    missing) until the queue changes again. The app's explicit saves must
+    therefore get through: ``Aria2Client.save_session`` waits the holder out.
+    """
+    client = aria2_daemon.client
+    client.add_uri(["http://127.0.0.1:9/held-while-saving.bin"], {"pause": "true"})
+    procs.append(_holder(aria2_daemon.session_file, times=1, hold_s=HOLD_S))
+    time.sleep(HOLD_S / 4)  # it has the file open now
+    assert client.save_session() == "OK"
+    _finished(procs[-1])
+    assert "held-while-saving.bin" in aria2_daemon.session_file.read_text(encoding="utf-8")
