@@ -141,6 +141,18 @@ def app_home(extra_env: dict[str, str]) -> Iterator[AppHome]:
         shutil.rmtree(home.home, ignore_errors=True)
 
 
+class AtLeast(Figure):
+    """A figure whose target is a floor (throughput, ratios), not a ceiling."""
+
+    def meets_target(self) -> bool | None:
+        if self.target is None or not self.samples:
+            return None
+        return self.median >= self.target
+
+    def _target_cell(self) -> str:
+        return "-" if self.target is None else "≥ " + self.fmt(self.target)
+
+
 class RpcProbe:
     """Authenticated ``aria2.getVersion`` with the conf file's current port and secret.
 

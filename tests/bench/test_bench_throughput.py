@@ -62,7 +62,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from benchkit import Figure, app_home, report, thread_cpu_ns, wait_rpc_ready
+from benchkit import AtLeast, Figure, app_home, report, thread_cpu_ns, wait_rpc_ready
 from cpu_sampling import ForeignLoad
 
 from aria2_core.config import write_private_file
@@ -88,18 +88,6 @@ POLL_S = 0.005
 OWN_KEYS = ("dir", "rpc-listen-port", "rpc-secret", "input-file", "save-session")
 # ... and what else differs in aria2.getGlobalOption between two such aria2c.
 PER_PROCESS_OPTIONS = (*OWN_KEYS, "conf-path", "stop-with-process")
-
-
-class AtLeast(Figure):
-    """A figure whose target is a floor (throughput, ratios), not a ceiling."""
-
-    def meets_target(self) -> bool | None:
-        if self.target is None or not self.samples:
-            return None
-        return self.median >= self.target
-
-    def _target_cell(self) -> str:
-        return "-" if self.target is None else "≥ " + self.fmt(self.target)
 
 
 # -- the file -------------------------------------------------------------------
