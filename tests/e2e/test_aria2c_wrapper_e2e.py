@@ -27,7 +27,8 @@ def real_aria2c(home: AppHome) -> list[psutil.Process]:
     found = []
     for proc in home.aria2c_processes():
         try:
-            if os.path.basename(proc.cmdline()[0]).startswith("aria2c"):
+            argv = proc.cmdline()  # empty once the process is a zombie
+            if argv and os.path.basename(argv[0]).startswith("aria2c"):
                 found.append(proc)
         except psutil.Error:
             continue
