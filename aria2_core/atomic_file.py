@@ -6,7 +6,9 @@ compacted link journal and the desktop files ``--register`` writes. The
 data goes to a temporary file in the same folder, created user-only (0600)
 from the first byte, is fsync'd, renamed
 over the target, and the folder is fsync'd so the rename itself survives a
-power cut.
+power cut. Files remade at every start skip the two fsyncs
+(``durable=False``): a start would otherwise wait for the disk several
+times before aria2c is launched.
 
 On Windows another process holding the file (an antivirus, an indexer, a
 second process of ours reading it) makes the rename, or a read during the
@@ -76,12 +78,19 @@ def fsync_dir(folder: Path) -> None:
         os.close(fd)
 
 
-def write_atomic(path: Path, data: bytes, mode: int | None = PRIVATE_MODE) -> None:
-    """Replace ``path`` with ``data``, atomically and durably.
+def write_atomic(
+    path: Path, data: bytes, mode: int | None = PRIVATE_MODE, durable: bool = True
+) -> None:
+    """Replace ``path`` with ``data``, atomically and (by default) durably.
 
     ``mode`` is private (0600) by default. ``None`` is for files that belong to
     the desktop rather than to us (a ``.desktop`` entry, ``mimeapps.list``):
     an existing file keeps its permissions, a new one gets 0644.
+
+    ``durable=False`` skips both fsyncs: still all-or-nothing for every reader
+    while the system runs, but a power cut may leave the old file, or an empty
+    one. Only for files the app makes again before it needs them, or that mean
+    nothing after a reboot (see :func:`aria2_core.config.write_private_file`).
     """
     if mode is None:
         try:
@@ -96,7 +105,8 @@ def write_atomic(path: Path, data: bytes, mode: int | None = PRIVATE_MODE) -> No
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             handle.flush()
-            os.fsync(handle.fileno())
+            if durable:
+                os.fsync(handle.fileno())
         if sys.platform != "win32":
             os.chmod(tmp_name, mode)
         _through_sharing(lambda: os.replace(tmp_name, path))
@@ -106,7 +116,8 @@ def write_atomic(path: Path, data: bytes, mode: int | None = PRIVATE_MODE) -> No
         except FileNotFoundError:
             pass
         raise
-    fsync_dir(folder)
+    if durable:
+        fsync_dir(folder)
 
 
 def read_bytes(path: Path) -> bytes:

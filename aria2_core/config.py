@@ -266,8 +266,15 @@ def check_rendered(text: str, options: Mapping[str, str], owned: Mapping[str, st
 
 
 def write_private_file(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` readable by the user only, replacing it atomically."""
-    write_atomic(path, text.encode("utf-8"))
+    """Write ``text`` to ``path`` readable by the user only, replacing it atomically.
+
+    Not fsync'd: everything written here is made again before it is needed
+    (the conf and an empty session at every launch, the option cache when
+    missing) or is worthless after a power cut, which ends aria2c too (the
+    ownership record). A start thus launches aria2c without waiting for the
+    disk, which on a spinning one is tens of milliseconds per fsync.
+    """
+    write_atomic(path, text.encode("utf-8"), durable=False)
 
 
 def ensure_session_file(paths: AppPaths) -> None:
