@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 from e2e_support import counts, start_primary
 
+from aria2_core.atomic_file import read_bytes
 from support.app_process import AppHome, wait_until
 from support.http_server import FileServer, Guard, PayloadFactory, sha256_of
 from support.native_messaging import frame, run_host
@@ -101,9 +102,13 @@ def _assert_secret_nowhere(home: AppHome, secret: str) -> None:
     """Once aria2 finished, no file in the app home (log included) holds the cookie value."""
 
     def content(path: Path) -> bytes:
+        # The app's own reader: on Windows, opening a file in the instant it is
+        # renamed (an atomic write's temporary, or its target) answers
+        # PermissionError, which it waits out; a temporary renamed meanwhile is
+        # gone, and its bytes are read from the target (this sweep or the next).
         try:
-            return path.read_bytes()
-        except FileNotFoundError:  # an atomic write's temporary file, renamed meanwhile
+            return read_bytes(path)
+        except FileNotFoundError:
             return b""
 
     def holding_it() -> list[str]:
