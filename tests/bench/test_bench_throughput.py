@@ -330,6 +330,13 @@ def test_throughput(bench_env: dict[str, str], tmp_path: Path) -> None:
             assert not differ, f"raw aria2c runs with other options than the app's: {differ}"
             outputs = [raw.dir / NAME, control.dir / NAME, home.download_dir / NAME]
 
+            def engine_round(engine_b: RawAria2c, query: str) -> Run:
+                """One download by a raw aria2c, checked block by block, then deleted."""
+                run = engine_b.download(server.url(NAME) + query)
+                verify(engine_b.dir / NAME, base)
+                remove_download(engine_b.dir / NAME)
+                return run
+
             raw_runs: list[Run] = []
             control_runs: list[Run] = []
             app_runs: list[Run] = []
@@ -338,15 +345,11 @@ def test_throughput(bench_env: dict[str, str], tmp_path: Path) -> None:
 
                 def raw_round(pair: int = pair) -> None:
                     assert raw is not None
-                    raw_runs.append(raw.download(server.url(NAME) + f"?pair={pair}"))
-                    verify(raw.dir / NAME, base)
-                    remove_download(raw.dir / NAME)
+                    raw_runs.append(engine_round(raw, f"?pair={pair}"))
 
                 def control_round(pair: int = pair) -> None:
                     assert control is not None
-                    control_runs.append(control.download(server.url(NAME) + f"?pair={pair}&c"))
-                    verify(control.dir / NAME, base)
-                    remove_download(control.dir / NAME)
+                    control_runs.append(engine_round(control, f"?pair={pair}&c"))
 
                 def app_round(pair: int = pair) -> None:
                     assert raw is not None and raw.proc is not None
