@@ -101,8 +101,14 @@ _ROLES = frozenset((*_STANDARD_ROLES, *(int(role) for role in Role)))
 _RIGHT = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
 _SORT = int(Role.SORT)
 _DISPLAY = int(Qt.ItemDataRole.DisplayRole)
+_ROW_FLAGS = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+_NO_FLAGS = Qt.ItemFlag.NoItemFlags
 # Rows inserted per turn of the event loop in the window: a few ms each.
 INSERT_CHUNK = 200
+# The pause between two chunks: with none, the next chunk ran in the same turn as
+# the repaint the last one caused (chunk, paint, chunk: 10-15 ms without a break);
+# half a frame lets the paint and any input in between. 1,000 rows: 4 pauses.
+INSERT_GAP_MS = 8
 
 
 class DownloadTableModel(QAbstractTableModel):
@@ -120,7 +126,7 @@ class DownloadTableModel(QAbstractTableModel):
         self._to_insert: dict[str, DownloadInfo] | None = None  # the update still going in
         self._insert_timer = QTimer(self)
         self._insert_timer.setSingleShot(True)
-        self._insert_timer.setInterval(0)
+        self._insert_timer.setInterval(INSERT_GAP_MS)
         self._insert_timer.timeout.connect(self._insert_more)
         self._rows: list[DownloadInfo] = []
         self._keys: list[tuple[Any, ...]] = []  # view_key per row
@@ -162,9 +168,7 @@ class DownloadTableModel(QAbstractTableModel):
         return None
 
     def flags(self, index: AnyIndex) -> Qt.ItemFlag:
-        if not index.isValid():
-            return Qt.ItemFlag.NoItemFlags
-        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+        return _ROW_FLAGS if index.isValid() else _NO_FLAGS  # asked for every painted cell
 
     def data(self, index: AnyIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if role not in _ROLES or not index.isValid():

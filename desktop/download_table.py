@@ -17,6 +17,7 @@ from aria2_core.formatting import format_duration
 from .download_model import Column
 from .messages import duration_units
 from .progress_delegate import ProgressDelegate
+from .text_delegate import TextDelegate
 
 
 class DownloadTable(QTableView):
@@ -26,6 +27,7 @@ class DownloadTable(QTableView):
         super().__init__()
         self.setObjectName("downloads")
         self.setModel(model)
+        self.setItemDelegate(TextDelegate(self))
         self.setItemDelegateForColumn(Column.PROGRESS, ProgressDelegate(self))
         self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
