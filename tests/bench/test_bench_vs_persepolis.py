@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import socket
 import statistics
+import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -53,7 +54,7 @@ from support.xserver import XServer
 
 pytestmark = pytest.mark.bench
 
-RUNS = 7
+RUNS = 11  # interleaved starts each; the issue asks for at least 7
 TIMEOUT_S = 30.0
 SETTLE_S = 5.0
 IDLE_WINDOWS = 3
@@ -73,6 +74,16 @@ def tcp_listening(port: Callable[[], int | None]) -> Callable[[], bool]:
             return sock.connect_ex(("127.0.0.1", number)) == 0
 
     return probe
+
+
+def once_seen(listening: threading.Thread, ready: Callable[[], bool]) -> Callable[[], bool]:
+    """``ready``, tried only once ``listening`` has seen the port accept.
+
+    RPC cannot answer before its port accepts. A refused HTTP request every
+    2 ms is CPU the bench took from the 2 cores both apps start on; the same
+    gate on both sides keeps the probes light and alike.
+    """
+    return lambda: listening.result is not None and ready()  # type: ignore[attr-defined]
 
 
 def our_port(home: AppHome) -> Callable[[], int | None]:
@@ -109,9 +120,10 @@ def our_start(home: AppHome) -> dict[str, float | None]:
     wall0 = time.time()
     t0 = time.perf_counter()
     proc = home.launch()
+    listening = first_true(tcp_listening(our_port(home)), t0, TIMEOUT_S)
     threads = {
-        "listening": first_true(tcp_listening(our_port(home)), t0, TIMEOUT_S),
-        "rpc": first_true(rpc.ready, t0, TIMEOUT_S),
+        "listening": listening,
+        "rpc": first_true(once_seen(listening, rpc.ready), t0, TIMEOUT_S),
         "doorbell": first_true(doorbell_listening(home), t0, TIMEOUT_S),
     }
     result = {}
@@ -133,9 +145,10 @@ def _all_marks(home: AppHome, pid: int) -> LogMarks | None:
 def their_start(pers: Persepolis) -> dict[str, float | None]:
     t0 = time.perf_counter()
     pers.launch()
+    listening = first_true(pers.listening, t0, TIMEOUT_S)
     threads = {
-        "listening": first_true(pers.listening, t0, TIMEOUT_S),
-        "rpc": first_true(pers.rpc_ready, t0, TIMEOUT_S),
+        "listening": listening,
+        "rpc": first_true(once_seen(listening, pers.rpc_ready), t0, TIMEOUT_S),
     }
     result = {}
     for name, thread in threads.items():
