@@ -105,10 +105,6 @@ _ROW_FLAGS = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
 _NO_FLAGS = Qt.ItemFlag.NoItemFlags
 # Rows inserted per turn of the event loop in the window: a few ms each.
 INSERT_CHUNK = 200
-# The pause between two chunks: with none, the next chunk ran in the same turn as
-# the repaint the last one caused (chunk, paint, chunk: 10-15 ms without a break);
-# half a frame lets the paint and any input in between. 1,000 rows: 4 pauses.
-INSERT_GAP_MS = 8
 
 
 class DownloadTableModel(QAbstractTableModel):
@@ -126,7 +122,7 @@ class DownloadTableModel(QAbstractTableModel):
         self._to_insert: dict[str, DownloadInfo] | None = None  # the update still going in
         self._insert_timer = QTimer(self)
         self._insert_timer.setSingleShot(True)
-        self._insert_timer.setInterval(INSERT_GAP_MS)
+        self._insert_timer.setInterval(0)
         self._insert_timer.timeout.connect(self._insert_more)
         self._rows: list[DownloadInfo] = []
         self._keys: list[tuple[Any, ...]] = []  # view_key per row
