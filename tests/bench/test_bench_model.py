@@ -136,7 +136,10 @@ def _child() -> None:
     t0 = time.perf_counter()
     controller.downloads_refreshed.emit(rows(0))
     app.processEvents()
+    while window.model.inserting:  # the rows go in a chunk per turn: all of them first
+        app.processEvents()
     first_load = time.perf_counter() - t0
+    assert window.model.rowCount() == ROWS
 
     # CPU time of this (the GUI) thread: other processes on a busy machine
     # cannot inflate it, unlike wall time, which is recorded too.
@@ -228,7 +231,7 @@ def test_bench_model_refresh_10000() -> None:
             Figure("  without the repaint", data["refresh_no_paint"], None, digits=1),  # type: ignore[arg-type]
             Figure("  DownloadTableModel.update (+ proxy)", data["model_update"], None, digits=1),  # type: ignore[arg-type]
             Figure("  worker thread: share_unchanged", data["worker_share"], None, digits=1),  # type: ignore[arg-type]
-            Figure("first load (one-off)", [data["first_load"]], None),  # type: ignore[list-item]
+            Figure("first load, until every row is in (one-off)", [data["first_load"]], None),  # type: ignore[list-item]
             Figure(
                 "RSS with the window and 10,000 rows",
                 [data["rss_mb"]],  # type: ignore[list-item]
