@@ -26,6 +26,7 @@ from pathlib import Path
 from .atomic_file import write_atomic
 from .errors import ConfigError
 from .paths import AppPaths, default_download_dir
+from .session_scan import restore_may_act
 
 log = logging.getLogger("aria_tray.engine")
 
@@ -282,13 +283,15 @@ def ensure_session_file(paths: AppPaths) -> None:
 
     Then add back the torrents and metalinks aria2 could not save itself
     (``aria2_core.session_restore``; imported here, as it uses this module's
-    checks).
+    checks, and only when it may have work: ``aria2_core.session_scan``).
     """
-    from .session_restore import restore_into_session
-
     paths.engine_dir.mkdir(parents=True, exist_ok=True)
     if not paths.session_file.exists():
         write_private_file(paths.session_file, "")
+    if not restore_may_act(paths):
+        return
+    from .session_restore import restore_into_session
+
     try:
         restore_into_session(paths)
     except Exception:  # bookkeeping: aria2c starts on its own session regardless

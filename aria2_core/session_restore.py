@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import re
 from collections.abc import Iterable
 from dataclasses import replace
 from pathlib import Path
@@ -32,11 +31,11 @@ from .config import has_control_character
 from .ledger import MAGNET, METALINK, TORRENT, DownloadLedger, Origin
 from .models import DownloadInfo
 from .paths import AppPaths
+from .session_scan import AUTO_COPY
 
 log = logging.getLogger("aria_tray.ledger")
 
 _FILE_KINDS = (TORRENT, METALINK)
-_AUTO_COPY = re.compile(r"^([0-9a-f]{40})\.(torrent|meta4)$")
 
 
 def restore_entries(ledger: DownloadLedger, session_text: str) -> str:
@@ -249,7 +248,7 @@ def _point_at_copy(ledger: DownloadLedger, block: list[str]) -> bool:
 
 def _auto_copy(line: str) -> tuple[Path, str, bytes] | None:
     """``(path, kind, bytes)`` when ``line`` names a copy aria2 wrote itself."""
-    match = _AUTO_COPY.match(Path(line).name) if "\t" not in line else None
+    match = AUTO_COPY.match(Path(line).name) if "\t" not in line else None
     if match is None or not Path(line).is_absolute():
         return None
     path = Path(line)

@@ -14,6 +14,7 @@ from pathlib import Path
 from aria2_core.ledger import DownloadLedger
 from aria2_core.paths import AppPaths
 from aria2_core.session_restore import restore_into_session
+from aria2_core.session_scan import restore_may_act
 from support.aria2_daemon import Aria2Daemon
 from support.fixture_files import multi_file_torrent
 
@@ -31,6 +32,8 @@ def test_an_old_copy_in_the_download_folder_moves_into_the_app_home(tmp_path: Pa
     assert (downloads / f"{sha1}.torrent").is_file()
     mine = downloads / "mine.torrent"  # the user's own file, named in no entry we own
     mine.write_bytes(torrent.read_bytes())
+    # No ledger yet (an older release kept none): the start's scan still sees the copy.
+    assert not paths.ledger_file.exists() and restore_may_act(paths)
 
     restore_into_session(paths)
 
