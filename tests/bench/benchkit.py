@@ -30,7 +30,7 @@ import psutil
 
 from aria2_core.errors import AriaTrayError
 from aria2_core.rpc import Aria2Client
-from support.app_process import AppHome, launch_command, wait_until
+from support.app_process import AppHome, launch_command, read_conf, wait_until
 
 WM_CLASS = "aria-tray"
 
@@ -167,10 +167,9 @@ class RpcProbe:
 
     def _current_client(self) -> Aria2Client | None:
         try:
-            text = self._conf.read_text()
+            conf = read_conf(self._conf)
         except OSError:
             return None
-        conf = dict(line.split("=", 1) for line in text.splitlines() if "=" in line)
         try:
             key = (int(conf["rpc-listen-port"]), conf["rpc-secret"])
         except (KeyError, ValueError):

@@ -75,7 +75,7 @@ from aria2_core.config import write_private_file
 from aria2_core.errors import AriaTrayError
 from aria2_core.ports import pick_free_port
 from aria2_core.rpc import Aria2Client
-from support.app_process import AppHome, launch_command, wait_until
+from support.app_process import AppHome, launch_command, read_conf, wait_until
 from support.http_server import FileServer
 
 pytestmark = pytest.mark.bench
@@ -170,15 +170,6 @@ def remove_download(out: Path) -> None:
 
 
 # -- raw aria2c with the app's options -------------------------------------------
-def read_conf(path: Path) -> dict[str, str]:
-    conf: dict[str, str] = {}
-    for line in path.read_text().splitlines():
-        if "=" in line and not line.startswith("#"):
-            key, _, value = line.partition("=")
-            conf[key] = value
-    return conf
-
-
 class RawAria2c:
     """``aria2c --conf-path=<copy of the app's conf>``, with its own paths, port and secret."""
 

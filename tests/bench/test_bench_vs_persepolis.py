@@ -49,7 +49,7 @@ from benchkit import (
 from cpu_sampling import sample_idle
 from persepolis import Persepolis, unavailable_reason
 
-from support.app_process import AppHome, wait_until
+from support.app_process import AppHome, read_conf, wait_until
 from support.xserver import XServer
 
 pytestmark = pytest.mark.bench
@@ -91,12 +91,9 @@ def our_port(home: AppHome) -> Callable[[], int | None]:
 
     def port() -> int | None:
         try:
-            for line in conf.read_text().splitlines():
-                if line.startswith("rpc-listen-port="):
-                    return int(line.split("=", 1)[1])
-        except (OSError, ValueError):
+            return int(read_conf(conf)["rpc-listen-port"])
+        except (OSError, KeyError, ValueError):
             return None
-        return None
 
     return port
 

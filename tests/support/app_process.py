@@ -73,6 +73,16 @@ def _alive(proc: psutil.Process) -> bool:
         return False
 
 
+def read_conf(path: Path) -> dict[str, str]:
+    """The ``key=value`` lines of an aria2 conf file (comments skipped); OSError if unreadable."""
+    conf: dict[str, str] = {}
+    for line in path.read_text().splitlines():
+        if "=" in line and not line.startswith("#"):
+            key, _, value = line.partition("=")
+            conf[key] = value
+    return conf
+
+
 @dataclass
 class AppHome:
     """One test's app home, and every process launched into it."""
@@ -173,12 +183,7 @@ class AppHome:
 
     def rpc(self) -> Aria2Client:
         """An RPC client for this home's aria2c, from its private conf file."""
-        conf: dict[str, str] = {}
-        text = (self.home / "engine" / "aria2.conf").read_text()
-        for line in text.splitlines():
-            if "=" in line and not line.startswith("#"):
-                key, _, value = line.partition("=")
-                conf[key] = value
+        conf = read_conf(self.home / "engine" / "aria2.conf")
         return Aria2Client(int(conf["rpc-listen-port"]), conf["rpc-secret"], timeout=5.0)
 
     def all_uris(self) -> set[str]:
