@@ -8,8 +8,8 @@ starts aria2c through ``QProcess`` from the GUI thread, tied to our life
 job, ``desktop.win_job``); declares it ready only when
 *that* process listens on the loopback port and an authenticated
 ``aria2.getVersion`` answers; retries on a fresh port when the port was
-taken, restarts aria2c with backoff after a crash and gives up visibly after
-repeated rapid failures; and shuts it down in the documented order: save
+taken, restarts aria2c with backoff after a crash or a start the OS refused,
+and gives up visibly after repeated rapid failures; and shuts it down in the documented order: save
 session, end, wait, kill (even when RPC failed), drop the ownership record
 (written and dropped on a worker of its own, ``desktop.engine_record``, an object the engine owns).
 """
@@ -352,8 +352,20 @@ class Engine(EngineStop, QObject):
     def _on_process_error(self, error: QProcess.ProcessError) -> None:
         if self.sender() is not self._process or self._process is None:
             return
-        if error == QProcess.ProcessError.FailedToStart:
-            self._fail(f"aria2c could not be started: {self._process.errorString()}")
+        if error != QProcess.ProcessError.FailedToStart:
+            return
+        # Windows' message names the program as "%1" (Qt asks for no inserts).
+        why = self._process.errorString().replace("%1", self._process.program())
+        # No finished() follows a failed start: the process is dropped here. The refusal
+        # is retried like a crash, within the same budget: under load CreateProcess now
+        # and then fails, and an antivirus may hold a fresh aria2c.exe for a moment.
+        process, self._process = self._process, None
+        process.deleteLater()
+        self._probe_timer.stop()
+        if self._state == EngineState.STOPPING:
+            self._finish_stop()
+        elif self._state == EngineState.STARTING:  # _launch set it before start()
+            self._schedule_restart(f"aria2c could not be started: {why}")
 
     @Slot(int, QProcess.ExitStatus)
     def _on_finished(self, exit_code: int, exit_status: QProcess.ExitStatus) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import shutil
 import socket
 import subprocess
@@ -22,12 +23,13 @@ import psutil
 import pytest
 
 from aria2_core import ownership
+from aria2_core.binary import find_aria2c
 from aria2_core.config import EngineSettings
 from aria2_core.ownership import read_record
 from aria2_core.paths import AppPaths
 from aria2_core.process_tree import wait_gone
 from desktop import engine_record
-from desktop.engine import Engine, EngineState
+from desktop.engine import MAX_CRASHES_IN_WINDOW, Engine, EngineState
 from desktop.tasks import TaskRunner
 from support.programs import WINDOWS, freeze, kill_hard, script_program
 
@@ -354,3 +356,63 @@ def test_a_stop_waits_for_the_record_only_so_long(  # type: ignore[no-untyped-de
         holder.release()
     assert engine.flush_record(10.0)
     assert read_record(paths) is None
+
+
+def _not_a_program(path: Path) -> Path:
+    """A file the engine accepts as aria2c but the OS refuses to start.
+
+    Linux: an executable script whose interpreter does not exist (execve fails).
+    Windows: an .exe that is not a program (CreateProcess: ERROR_BAD_EXE_FORMAT).
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(b"not a program\r\n" if WINDOWS else b"#!/nonexistent/interpreter\n")
+    path.chmod(0o755)
+    return path
+
+
+def test_a_start_the_os_refuses_once_is_retried(
+    qtbot, make_engine, paths: AppPaths, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    """A launch the OS refuses to start is retried like a crash, not given up at once.
+
+    Under load Windows (and Wine) now and then refuse a CreateProcess, and an
+    antivirus may hold a fresh aria2c.exe for a moment: one refusal must not leave
+    the user without an engine. Here the first launch meets a file that is not a
+    program, and the retry the real aria2c in its place.
+    """
+    real = find_aria2c()
+    binary = _not_a_program(tmp_path / "bin" / real.name)
+    engine = make_engine(EngineSettings(binary_override=str(binary)))
+    retried: list[str] = []
+
+    def on_state(state: str) -> None:
+        if state == EngineState.RESTARTING and not retried:
+            retried.append(engine.error)
+            shutil.copy2(real, binary.with_name("next"))
+            os.replace(binary.with_name("next"), binary)
+
+    engine.state_changed.connect(on_state)
+    engine.start()
+    _wait_state(qtbot, engine, EngineState.READY, timeout=30_000)
+    assert retried, "the engine never retried the launch"
+    if WINDOWS:  # on Linux setpriv starts it, and exec's failure is setpriv's exit 127
+        assert "could not be started" in retried[0]
+    assert len(_aria2c_of(paths)) == 1
+
+
+def test_a_program_that_never_starts_fails_after_bounded_retries(
+    qtbot, make_engine, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    binary = _not_a_program(tmp_path / "bin" / find_aria2c().name)
+    engine = make_engine(EngineSettings(binary_override=str(binary)))
+    states: list[str] = []
+    engine.state_changed.connect(states.append)
+    engine.start()
+    _wait_state(qtbot, engine, EngineState.FAILED, timeout=30_000)
+    assert "not restarting" in engine.error
+    if WINDOWS:  # Windows' "Bad EXE format for %1." names the program
+        assert "could not be started" in engine.error
+        assert "%1" not in engine.error and str(binary) in engine.error
+    assert 1 <= states.count(EngineState.RESTARTING) < MAX_CRASHES_IN_WINDOW
+    qtbot.wait(1000)  # nothing more happens once it has given up
+    assert engine.state == EngineState.FAILED
