@@ -58,7 +58,7 @@ set +e
 # Windows process a test left behind holding the output would hang the run (see wrun).
 exec {out}> >(tee "$LOG")
 tee_pid=$!
-wpy -m pytest -p no:cacheprovider -rfEs "$@" >&"$out" 2>&1 &
+wpy -m pytest -p no:cacheprovider -rfEs --durations=20 "$@" >&"$out" 2>&1 &
 pytest_pid=$!
 exec {out}>&-
 end_stuck_exit "$pytest_pid" &
