@@ -39,6 +39,7 @@ from aria2_core.intake import EntryOutcome, hand_over
 from aria2_core.journal import LinkJournal
 from aria2_core.models import GlobalStat
 from aria2_core.paths import AppPaths
+from aria2_core.rpc import Aria2Client
 
 from .engine import Engine, EngineState
 from .engine_settings_control import EngineSettingsControl
@@ -364,7 +365,7 @@ class Controller(TaskControls, EngineSettingsControl):
             return
         self.tasks.run(
             lambda: GlobalStat.from_dict(client.get_global_stat()),
-            on_done=self._got_stats,
+            on_done=lambda stats: self._got_stats(stats, client),
             on_error=lambda exc: log.debug("stats: %s", exc),
         )
 
@@ -374,7 +375,11 @@ class Controller(TaskControls, EngineSettingsControl):
             return
         self.refresh_stats()
 
-    def _got_stats(self, stats: GlobalStat) -> None:
+    def _got_stats(self, stats: GlobalStat, asked: Aria2Client) -> None:
+        if asked is not self.engine.client:
+            # That aria2c stopped between answering and now (each start has a
+            # client of its own): its numbers are of an engine that is gone.
+            return
         if stats.num_active == 0 and (stats.download_speed or stats.upload_speed):
             # aria2's global speed is a moving average that stops updating when
             # no download runs: with nothing active it would freeze at the last

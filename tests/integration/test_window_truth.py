@@ -203,3 +203,25 @@ def test_fixing_the_settings_from_the_banner_brings_the_engine_back(
     assert world.store.load().extra_options["max-tries"] == "4"
     assert world.probe(c).get_global_option()["max-tries"] == "4"
     world.stop(c)
+
+
+def test_numbers_aria2c_gave_just_before_it_stopped_are_not_shown_after(
+    qtbot: Any, world: AppWorld, http_server: FileServer, payload_factory: PayloadFactory
+) -> None:
+    """A stats answer is read on a worker and taken in by the GUI thread later.
+
+    On a busy machine aria2c can answer and then stop (crash, kill, a stop)
+    before the GUI thread takes that answer in: its speeds are then of an
+    engine that is gone, and must not come back after the stop cleared them
+    (CI under Wine: a failed engine's --status showed 182 KB/s).
+    """
+    http_server.throttle = SLOW
+    c = world.controller()
+    _downloading(qtbot, c, payload_factory("slow.bin", 8 * 1024 * 1024).url)
+    c.refresh_stats()
+    assert c.tasks.wait_idle(10.0)  # answered: the result waits in this thread's queue
+    c.engine.stop_now()
+    assert c.engine.state == EngineState.STOPPED
+    assert c.stats.download_speed == 0
+    qtbot.wait(200)  # the queued answer is taken in now
+    assert c.stats.download_speed == 0 and c.stats.upload_speed == 0, c.stats
