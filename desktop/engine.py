@@ -350,18 +350,14 @@ class Engine(EngineStop, QObject):
 
     @Slot(QProcess.ProcessError)
     def _on_process_error(self, error: QProcess.ProcessError) -> None:
-        if self.sender() is not self._process or self._process is None:
+        process, refused = self._process, error == QProcess.ProcessError.FailedToStart
+        if process is None or self.sender() is not process or not refused:
             return
-        if error != QProcess.ProcessError.FailedToStart:
-            return
-        # Windows' message names the program as "%1" (Qt asks for no inserts).
-        why = self._process.errorString().replace("%1", self._process.program())
-        # No finished() follows a failed start: the process is dropped here. The refusal
-        # is retried like a crash, within the same budget: under load CreateProcess now
-        # and then fails, and an antivirus may hold a fresh aria2c.exe for a moment.
-        process, self._process = self._process, None
+        # No finished() follows a refused start (CreateProcess failing under load, an
+        # antivirus holding aria2c.exe): it is retried like a crash, in the same budget.
+        self._process = None
         process.deleteLater()
-        self._probe_timer.stop()
+        why = process.errorString().replace("%1", process.program())  # Windows' "%1"
         if self._state == EngineState.STOPPING:
             self._finish_stop()
         elif self._state == EngineState.STARTING:  # _launch set it before start()
