@@ -38,6 +38,7 @@ from support.http_server import (
     make_payload,
 )
 from support.platforms import leave_out_missing_features, report_left_out
+from support.run_trace import register as register_run_trace
 
 
 @pytest.fixture(scope="session")
@@ -149,6 +150,10 @@ def world(qtbot: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterat
         yield w
     finally:
         w.close()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    register_run_trace(config, _timeout_of)  # when a watcher outside asked for one
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

@@ -62,6 +62,7 @@ wine_up() {
       [ -e "/tmp/.X$n-lock" ] || [ -e "/tmp/.X11-unix/X$n" ] && continue
       Xvfb ":$n" -screen 0 1280x800x24 -nolisten tcp >"$WINE_STATE/logs/xvfb.log" 2>&1 &
       echo $! >"$WINE_STATE/xvfb.pid"
+      disown # ended by wine_down: no "Killed" job notice from the shell that started it
       echo ":$n" >"$WINE_STATE/xvfb.display"
       export DISPLAY=":$n"
       local _
@@ -78,6 +79,9 @@ wine_up() {
 wine_down() {
   _wenv wineserver -k 2>/dev/null || true
   _wenv wineserver -w 2>/dev/null || true
+  # What a wineserver that died left behind (-k cannot reach it): Windows processes that
+  # would otherwise live on, holding a caller's output pipes open.
+  python3 "$WINE_PROJECT/tools/wine/prefix_procs.py" kill "$WINEPREFIX" >/dev/null 2>&1 || true
   if [ -f "$WINE_STATE/xvfb.pid" ]; then
     kill "$(cat "$WINE_STATE/xvfb.pid")" 2>/dev/null || true
     rm -f "$WINE_STATE/xvfb.pid" "$WINE_STATE/xvfb.display"
