@@ -157,10 +157,27 @@ def test_a_test_past_every_timeout_ends_the_run(run: Run) -> None:
 
 
 def test_a_timeout_the_process_does_not_exit_from_ends_the_run(run: Run) -> None:
-    run.log.write_text("tests\\e2e\\test_x_e2e.py .\n" + "+" * 20 + " Timeout " + "+" * 20 + "\n")
-    result = run.watch("--grace", "0.5")
-    assert result.returncode == 3, result.stderr
+    run.log.write_text("tests\\e2e\\test_x_e2e.py .")
+    watcher = run.start_watch("--grace", "0.5")
+    with run.log.open("a") as more:
+        more.write("+" * 20 + " Timeout " + "+" * 20 + "\n")
+    _, err = watcher.communicate(timeout=60)
+    assert watcher.returncode == 3, err
     assert "did not exit within 0.5 s" in run.report.read_text()
+
+
+def test_an_earlier_attempts_timeout_is_not_this_ones(run: Run) -> None:
+    """test.sh appends a second attempt's output to the first's log."""
+    run.log.write_text("+" * 20 + " Timeout " + "+" * 20 + "\n")
+    watcher = run.start_watch("--grace", "0")
+    with run.log.open("a") as more:
+        more.write("tests\\unit\\test_a.py ....\n")
+    time.sleep(1)  # five looks at the log, none of which may end the run
+    assert watcher.poll() is None
+    run.test.kill()
+    run.test.wait()
+    _, err = watcher.communicate(timeout=60)
+    assert watcher.returncode == 0, err
 
 
 def test_failed_lists_what_the_trace_saw_fail(run: Run) -> None:

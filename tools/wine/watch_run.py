@@ -123,12 +123,25 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def _timed_out(log: Path) -> bool:
+def _size(path: Path) -> int:
     try:
-        text = log.read_text(encoding="utf-8", errors="replace")
+        return path.stat().st_size
+    except OSError:
+        return 0
+
+
+def _timed_out(log: Path, since: int) -> bool:
+    """Whether the log says, after its first ``since`` bytes, that a test timed out.
+
+    Only this attempt's part: test.sh appends a second attempt to the first one's log.
+    """
+    try:
+        with log.open("rb") as text:
+            text.seek(since)
+            lines = text.read().decode("utf-8", errors="replace").splitlines()
     except FileNotFoundError:
         return False
-    return first_timeout(text.splitlines()) is not None
+    return first_timeout(lines) is not None
 
 
 def _server_log(prefix: str) -> Path:
@@ -150,10 +163,7 @@ def _server_death(prefix: str, since: int) -> str:
 def watch(args: argparse.Namespace) -> int:
     started = time.time()
     server = wineserver_of(args.prefix) or -1  # wine_up started it: gone if not found
-    try:
-        server_said = _server_log(args.prefix).stat().st_size
-    except OSError:
-        server_said = 0
+    server_said, log_said = _size(_server_log(args.prefix)), _size(args.log)
     print(
         f"test-windows: watching the run (its wineserver: pid {server})",
         file=sys.stderr,
@@ -169,7 +179,7 @@ def watch(args: argparse.Namespace) -> int:
         now = time.time()
         if not _alive(server):
             verdict = 6, f"the wineserver died: {_server_death(args.prefix, server_said)}"
-        elif timed_out_at is None and _timed_out(args.log):
+        elif timed_out_at is None and _timed_out(args.log, log_said):
             timed_out_at = now
         if verdict is None and timed_out_at is not None and now - timed_out_at > args.grace:
             verdict = 3, f"a test timed out and the process did not exit within {args.grace} s"
