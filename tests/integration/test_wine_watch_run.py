@@ -197,3 +197,43 @@ def test_prefix_procs_lists_and_ends_only_the_wine_processes_of_its_prefix(run: 
     _tool(PROCS, "kill", run.prefix)
     assert run.server.wait(10) == -9 and run.windows.wait(10) == -9
     assert run.test.poll() is None
+
+
+HALF_DEAD_C = r"""
+#include <pthread.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+static void *stay(void *arg) { for (;;) pause(); return arg; }
+int main(void) {
+    pthread_t t;
+    pthread_create(&t, 0, stay, 0);
+    syscall(SYS_exit, 0); /* ends this thread only: the process lives on in the other */
+}
+"""
+
+
+@pytest.mark.skipif(shutil.which("cc") is None, reason="needs a C compiler (cc)")
+def test_a_process_whose_main_thread_died_is_still_found_and_ended(run: Run) -> None:
+    """Under Wine a killed process can keep one stuck thread behind a zombie main thread.
+
+    Seen with the chaos test under load: Windows still saw the app, and /proc/PID showed
+    no program or environment for it, so neither the report nor the kill found it.
+    """
+    source = run.prefix.parent / "half_dead.c"
+    source.write_text(HALF_DEAD_C)
+    program = run.prefix.parent / "bin" / "wine64-half-dead"
+    subprocess.run(["cc", "-pthread", "-o", program, source], check=True)
+    env = {**os.environ, "WINEPREFIX": str(run.prefix)}
+    half = subprocess.Popen([program], env=env)
+    try:
+        wait = time.monotonic() + 30
+        while (Path(f"/proc/{half.pid}/stat").read_text().split(") ")[1][0]) != "Z":
+            assert time.monotonic() < wait, "the main thread did not end"
+            time.sleep(0.05)
+        listed = _tool(PROCS, "list", run.prefix)
+        assert f"{half.pid} Z " in listed and "wine64-half-dead" in listed
+        _tool(PROCS, "kill", run.prefix)
+        assert half.wait(10) == -9
+    finally:
+        half.kill()
+        half.wait()

@@ -44,17 +44,36 @@ class Proc:
         )
 
 
-def _environ_has(pid: int, entry: bytes) -> bool:
+def _live_view(pid: int) -> Path | None:
+    """A /proc folder that still shows ``pid``'s program and environment.
+
+    Normally /proc/PID. Under Wine a killed process can end up with its main thread
+    gone (a zombie, whose exe and environ read as nothing) while another thread lives
+    on, stuck: the process then exists for Windows and for its waiters, for good. Its
+    live thread's folder (/proc/PID/task/TID) still shows what it is.
+    """
+    base = PROC / str(pid)
     try:
-        return entry in (PROC / str(pid) / "environ").read_bytes().split(b"\0")
-    except OSError:  # gone, or not ours to read
+        tasks = sorted((base / "task").iterdir(), key=lambda t: t.name != str(pid))
+    except OSError:  # gone
+        return None
+    for task in tasks:
+        try:
+            os.readlink(task / "exe")
+            return task
+        except OSError:
+            continue
+    return None
+
+
+def _is_wine_of(pid: int, entry: bytes) -> bool:
+    view = _live_view(pid)
+    if view is None:
         return False
-
-
-def _is_wine(pid: int) -> bool:
     try:
-        return os.path.basename(os.readlink(PROC / str(pid) / "exe")).startswith("wine")
-    except OSError:
+        wine = os.path.basename(os.readlink(view / "exe")).startswith("wine")
+        return wine and entry in (view / "environ").read_bytes().split(b"\0")
+    except OSError:  # gone, or not ours to read
         return False
 
 
@@ -63,10 +82,8 @@ def pids_of(prefix: str) -> list[int]:
     entry = f"WINEPREFIX={prefix}".encode()
     found = []
     for path in PROC.iterdir():
-        if path.name.isdigit():
-            pid = int(path.name)
-            if _is_wine(pid) and _environ_has(pid, entry):
-                found.append(pid)
+        if path.name.isdigit() and _is_wine_of(int(path.name), entry):
+            found.append(int(path.name))
     return sorted(found)
 
 
@@ -79,11 +96,11 @@ def _boot_time() -> float:
 
 def describe(pid: int) -> Proc | None:
     """What /proc says of ``pid``, or None if it has gone."""
-    base = PROC / str(pid)
+    base, view = PROC / str(pid), _live_view(pid)
     try:
         stat = (base / "stat").read_text()
-        argv = (base / "cmdline").read_bytes().split(b"\0")
-        wchan = (base / "wchan").read_text().strip()
+        argv = ((view or base) / "cmdline").read_bytes().split(b"\0")
+        wchan = ((view or base) / "wchan").read_text().strip()
     except OSError:
         return None
     # "pid (comm) state ..." where comm may hold spaces and parentheses
