@@ -23,7 +23,6 @@ import sys
 import time
 from collections.abc import Callable
 
-import psutil
 from PySide6.QtCore import QObject, QProcess, QTimer, Signal, Slot
 
 from aria2_core.binary import find_aria2c
@@ -31,8 +30,9 @@ from aria2_core.config import EngineSettings, LaunchSpec, build_launch
 from aria2_core.errors import AriaTrayError
 from aria2_core.orphans import cleanup_orphan
 from aria2_core.paths import AppPaths
-from aria2_core.ports import LOOPBACK, NoFreePortError, accepts_connections, pick_free_port
-from aria2_core.process_tree import descendants, end_all, tree_listener
+from aria2_core.ports import NoFreePortError, pick_free_port
+from aria2_core.process_tree import end_all
+from aria2_core.readiness import CONFLICT, READY, probe_readiness
 from aria2_core.rpc import Aria2Client
 
 from .aria2c_process import (
@@ -54,7 +54,6 @@ MAX_PORT_RETRIES = 5
 CRASH_WINDOW_S = 60.0
 MAX_CRASHES_IN_WINDOW = 5
 EXIT_SETUP_FAILED = 1
-PROBE_READY, PROBE_WAIT, PROBE_CONFLICT = "ready", "wait", "conflict"
 EXIT_BAD_OPTION = 28
 # aria2c binds its two loopback addresses one after the other (on Windows ::1
 # first, and under load the other one can follow seconds later), so "::1 only"
@@ -268,38 +267,21 @@ class Engine(EngineStop, QObject):
             self._abandon_port()
             return
         process, client = self._process, self._client
-        pid, port = int(process.processId()), client.port
+        pid = int(process.processId())
         self._probe_busy = True
-
-        def probe() -> tuple[str, int | None, list[psutil.Process]]:
-            # Nothing on 127.0.0.1:port yet: aria2c is still binding. Only then is the
-            # socket table worth reading (slow on a busy host, and under Wine it holds
-            # the GIL long enough to starve the GUI thread at a 40 ms pace).
-            if not accepts_connections(port):
-                return PROBE_WAIT, None, []
-            listener, addresses = tree_listener(pid, port)
-            if addresses and LOOPBACK not in addresses:
-                # The IPv4 rows are read before the IPv6 ones, so aria2c binding both in
-                # between looks like "::1 only": look again before calling it a conflict.
-                listener, addresses = tree_listener(pid, port)
-            if LOOPBACK not in addresses:
-                # Bound on ::1 only: someone else holds 127.0.0.1:port.
-                return (PROBE_CONFLICT if addresses else PROBE_WAIT), listener, []
-            client.call("aria2.getVersion", timeout=1.0)
-            return PROBE_READY, listener, descendants(pid)
 
         def result(outcome: object) -> None:
             if process is self._process:  # else: a probe of a start that is over
                 self._probe_result(outcome)
 
-        self._tasks.run(probe, on_done=result, on_error=result)
+        self._tasks.run(lambda: probe_readiness(pid, client), on_done=result, on_error=result)
 
     def _probe_result(self, outcome: object) -> None:
         self._probe_busy = False
         if self._state != EngineState.STARTING:
             return
         result, listener, below = outcome if isinstance(outcome, tuple) else (outcome, None, [])
-        if result == PROBE_READY:
+        if result == READY:
             self._probe_timer.stop()
             self._port_attempts = 0
             self._tree.found_ready(listener, below)
@@ -310,7 +292,7 @@ class Engine(EngineStop, QObject):
             log.info("aria2c ready: pid %s, port %s", self.pid, self.port)
             self._set_state(EngineState.READY)
             self.ready.emit()
-        elif result == PROBE_CONFLICT:
+        elif result == CONFLICT:
             if not self._ipv4_bind_failed():
                 return
             log.warning(
